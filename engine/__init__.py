@@ -1,0 +1,65 @@
+"""engine: a PyTorch-compatible autograd/nn/optim engine on numpy (CPU) and CuPy (GPU).
+
+``import engine as torch`` runs tutorial code: same functions, same ``grad_fn`` names,
+same errors. The engine emits graph and gradient events (``engine.autograd.events``)
+for the autograd-viz debugger and pays nothing when nobody listens.
+"""
+
+__version__ = "0.1.0"
+
+from .dtypes import (dtype, float32, float64, float16, bfloat16, int64, int32, int16, int8,  # noqa
+                     uint8, bool_ as bool, get_default_dtype, set_default_dtype)
+from .size import Size  # noqa: F401
+from .device import device  # noqa: F401
+from .tensor import Tensor  # noqa: F401
+from . import _tensor_methods  # noqa: F401  (attaches ops to Tensor)
+from .ops import *  # noqa: F401,F403
+from .ops import inplace as _inplace  # noqa: F401
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
+                       ones_like, empty_like, full_like, arange, linspace, logspace, eye, rand,
+                       randn, randint, randperm, rand_like, randn_like, randint_like, normal,
+                       bernoulli, multinomial)
+from .random import Generator, manual_seed, seed, initial_seed, default_generator  # noqa: F401
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa
+                                 inference_mode)
+from . import autograd, cuda, backend  # noqa: F401
+
+float = float32  # noqa: A001 - PyTorch's aliases
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+
+
+def numel(input) -> "int":
+    return input.numel()
+
+
+def is_tensor(obj) -> "bool":
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> "bool":
+    return input.is_floating_point()
+
+
+def _load_optional():
+    """nn, optim, utils and serialization land as separate subpackages."""
+    import importlib
+    g = globals()
+    for name in ("nn", "optim", "utils"):
+        try:
+            g[name] = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    try:
+        from .serialization import save, load  # noqa: F401
+        g["save"], g["load"] = save, load
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.serialization":
+            raise
+
+
+_load_optional()

@@ -1,0 +1,303 @@
+"""Backward graph nodes (``grad_fn``), saved tensors and ``AccumulateGrad``.
+
+A node is created by a forward op and named as PyTorch names it (``MulBackward0``).
+``next_functions[i] = (node, input_nr)`` says where the gradient for the op's i-th input
+goes (``(None, 0)`` where that input needs none). A node's ``backward`` takes the
+gradient(s) of its forward output(s) and returns one gradient per input, possibly still
+broadcast: the engine reduces it to the input's shape and dtype in one central place.
+
+Outputs are never saved with their own ``grad_fn`` (that would be a reference cycle):
+``SavedTensor(out, is_output=True)`` keeps only the array, and when unpacked during a
+``create_graph`` backward it is re-wrapped with the running node as its ``grad_fn``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+
+from . import events
+from .events import _listeners
+from .grad_mode import _state
+
+__all__ = ["Node", "AccumulateGrad", "SavedTensor", "RemovableHandle", "link"]
+
+_next_seq = itertools.count().__next__
+# AccumulateGrad runs as soon as it is ready (PyTorch gives it UINT64_MAX).
+ACCUMULATE_SEQ = (1 << 64) - 1
+
+
+class RemovableHandle:
+    """Returned by hook registrations; ``remove()`` unregisters (idempotent)."""
+
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst, item):
+        self._list = lst
+        self._item = item
+
+    def remove(self):
+        try:
+            self._list.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+class _Freed:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<freed>"
+
+
+FREED = _Freed()
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when saved."""
+
+    __slots__ = ("tensor", "data", "vc", "version", "requires_grad")
+
+    def __init__(self, t, is_output=False):
+        self.vc = t._vc
+        self.version = t._vc[0]
+        if is_output:
+            self.tensor = None
+            self.data = t._data
+            self.requires_grad = t._requires_grad
+        else:
+            self.tensor = t
+            self.data = None
+
+    def unpack(self, node):
+        from ..tensor import Tensor
+        if self.vc[0] != self.version:
+            t = self.tensor
+            shape = list(t.shape) if t is not None else list(self.data.shape)
+            dt = (t._data if t is not None else self.data).dtype
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_name(dt)} {shape}], which is output 0 of "
+                f"{node.name()}, is at version {self.vc[0]}; expected version {self.version} "
+                "instead. Hint: the backtrace further above shows the operation that failed to "
+                "compute its gradient. The variable in question was changed in there or "
+                "anywhere later. Good luck!")
+        if self.tensor is not None:
+            return self.tensor
+        out = Tensor._make(self.data)
+        out._vc = self.vc
+        if _state.enabled and self.requires_grad:
+            out._requires_grad = True
+            out.grad_fn = node
+        return out
+
+
+def _type_name(npdtype) -> str:
+    names = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+             "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+             "int32": "torch.IntTensor", "bool": "torch.BoolTensor"}
+    return names.get(str(npdtype), str(npdtype))
+
+
+class Node:
+    """Base of every ``grad_fn``. Subclasses implement ``backward(self, *grads)``.
+
+    Class attribute ``_saved_names`` lists the slots holding ``SavedTensor``s, so the
+    engine can free them after a backward pass and the debugger can list them.
+    """
+
+    __slots__ = ("next_functions", "_seq_nr", "_meta", "_metadata", "_pre_hooks", "_hooks",
+                 "_tensor_pre_hooks", "__weakref__")
+    _saved_names = ()
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _sequence_nr(self) -> int:
+        return self._seq_nr
+
+    @property
+    def metadata(self) -> dict:
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
+
+    @property
+    def _output_meta(self):
+        """(shape, dtype, device) of each forward output this node receives a gradient for."""
+        from ..dtypes import from_numpy_dtype
+        from ..size import Size
+        return tuple((Size(s), from_numpy_dtype(d), dev) for s, d, dev in self._meta)
+
+    def _saved_items(self):
+        """The saved tensors as (name, Tensor) pairs, for inspection."""
+        items = []
+        for name in self._saved_names:
+            sv = getattr(self, name, None)
+            if sv is None:
+                continue
+            if sv is FREED:
+                raise RuntimeError(_SECOND_BACKWARD)
+            if isinstance(sv, SavedTensor):
+                t = sv.tensor
+                if t is None:
+                    from ..tensor import Tensor
+                    t = Tensor._make(sv.data)
+                items.append((name, t))
+        return items
+
+    def _release_saved(self):
+        for name in self._saved_names:
+            if getattr(self, name, None) is not None:
+                setattr(self, name, FREED)
+
+    def unpack(self, sv):
+        """Unpack a saved tensor slot, raising PyTorch's errors when freed or stale."""
+        if sv is FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        return sv.unpack(self)
+
+    def needs(self, i) -> bool:
+        """Does the i-th input need a gradient?"""
+        return self.next_functions[i][0] is not None
+
+    def apply(self, grads):
+        """Run the backward formula on the list of output gradients; a tuple per input."""
+        r = self.backward(*grads)
+        return r if type(r) is tuple else (r,)
+
+    def backward(self, *grads):  # pragma: no cover - every op overrides it
+        raise NotImplementedError(f"{self.name()} has no backward formula")
+
+    def __call__(self, *grads):
+        return self.apply(list(grads))
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
+        try:
+            hooks = self._hooks
+        except AttributeError:
+            hooks = self._hooks = []
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
+        try:
+            hooks = self._pre_hooks
+        except AttributeError:
+            hooks = self._pre_hooks = []
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def _register_tensor_hook(self, output_nr, fn):
+        try:
+            hooks = self._tensor_pre_hooks
+        except AttributeError:
+            hooks = self._tensor_pre_hooks = []
+        item = (output_nr, fn)
+        hooks.append(item)
+        return RemovableHandle(hooks, item)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """The leaf end of the graph: adds the arriving gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._seq_nr = ACCUMULATE_SEQ
+        self._meta = ((variable._data.shape, variable._data.dtype, variable.device),)
+
+    def apply(self, grads):
+        accumulate_into(self, self.variable, grads[0])
+        return ()
+
+
+def accumulate_into(node, var, grad):
+    """``var.grad += grad`` as PyTorch does: a fresh buffer the first time (never an alias
+    of a gradient that also flows elsewhere), in place afterwards unless building a graph."""
+    hooks = getattr(var, "_hooks", None)
+    if hooks:
+        for fn in tuple(hooks):
+            r = fn(grad)
+            if r is not None:
+                grad = r
+    if var.grad is None:
+        if _state.enabled:      # create_graph: keep the gradient's own graph
+            var.grad = grad
+        else:
+            var.grad = grad.detach().clone()
+    elif _state.enabled:
+        var.grad = var.grad + grad
+    else:
+        g = var.grad
+        g._data += grad._data
+        g._vc[0] += 1
+    if _listeners:
+        events.emit(events.GradAccumulated(node, var, grad))
+    post = getattr(var, "_post_acc_hooks", None)
+    if post:
+        for fn in tuple(post):
+            fn(var)
+
+
+def link(node, inputs, outputs):
+    """Wire ``node`` as the ``grad_fn`` of ``outputs`` (a Tensor or tuple) over ``inputs``.
+
+    Sets ``next_functions`` from the inputs (``(None, 0)`` for inputs that need no grad or
+    are not tensors), the sequence number, and the output metadata; emits NodeCreated.
+    """
+    nf = []
+    for t in inputs:
+        if t is None or not t._requires_grad:
+            nf.append((None, 0))
+        elif t.grad_fn is not None:
+            nf.append((t.grad_fn, t._output_nr))
+        else:
+            nf.append((t._grad_accumulator(), 0))
+    node.next_functions = tuple(nf)
+    node._seq_nr = _next_seq()
+    if type(outputs) is tuple:
+        meta = []
+        for i, o in enumerate(outputs):
+            o.grad_fn = node
+            o._requires_grad = True
+            o._output_nr = i
+            meta.append((o._data.shape, o._data.dtype, o.device))
+        node._meta = tuple(meta)
+    else:
+        outputs.grad_fn = node
+        outputs._requires_grad = True
+        node._meta = ((outputs._data.shape, outputs._data.dtype, outputs.device),)
+    if _anomaly[0]:
+        node.metadata["traceback_"] = "".join(traceback.format_stack()[:-2])
+    if _listeners:
+        events.emit(events.NodeCreated(node, tuple(t for t in inputs if t is not None),
+                                       outputs if type(outputs) is tuple else (outputs,)))
+    return node
+
+
+# detect_anomaly state: [enabled, check_nan]; lives here so link() reads it cheaply.
+_anomaly = [False, True]

@@ -1,0 +1,151 @@
+"""What every op shares: turning arguments into arrays, PyTorch's type promotion, and the
+one check ``needs_grad`` that decides whether an op builds a graph node at all."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import _state
+from ..autograd.node import FREED, Node, SavedTensor, link  # noqa: F401 - re-exported
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor
+
+make = Tensor._make
+_PY_SCALARS = (int, float, bool)
+
+
+def needs_grad(*ts) -> bool:
+    """Grad mode is on and some tensor argument requires grad."""
+    if not _state.enabled:
+        return False
+    for t in ts:
+        if t is not None and t.__class__ is not float and t.__class__ is not int and \
+                getattr(t, "_requires_grad", False):
+            return True
+    return False
+
+
+def as_tensor_arg(x, like: Tensor | None = None) -> Tensor:
+    """A tensor for ``x`` (scalars and arrays become constant tensors on ``like``'s device)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, _PY_SCALARS):
+        dt = _scalar_dtype(x, like._data.dtype if like is not None else None)
+        arr = np.asarray(x, dtype=dt)
+    else:
+        arr = np.asarray(x)
+        if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+            arr = arr.astype(get_default_dtype().np)
+    if like is not None and type(like._data) is not np.ndarray:
+        from ..backend import to_device_array
+        arr = to_device_array(arr, like.device)
+    return make(arr)
+
+
+def _category(kind):
+    return 0 if kind == "b" else (1 if kind in "iu" else 2)
+
+
+def _scalar_dtype(x, tensor_dtype):
+    """dtype a Python scalar takes next to a tensor of ``tensor_dtype`` (PyTorch's rule)."""
+    cat = 0 if isinstance(x, bool) else (1 if isinstance(x, int) else 2)
+    if tensor_dtype is not None and _category(tensor_dtype.kind) >= cat:
+        return tensor_dtype
+    return np.bool_ if cat == 0 else (np.int64 if cat == 1 else get_default_dtype().np)
+
+
+def result_dtype(a, b):
+    """PyTorch's result dtype of a binary op on ``a`` (a Tensor) and ``b`` (Tensor or scalar)."""
+    ad = a._data.dtype
+    if isinstance(b, Tensor):
+        bd = b._data.dtype
+        if ad == bd:
+            return ad
+        ca, cb = _category(ad.kind), _category(bd.kind)
+        a0, b0 = a._data.ndim == 0, b._data.ndim == 0
+        if a0 != b0:  # a zero-dim tensor only matters if its category is higher
+            dim_d, zero_d = (bd, ad) if a0 else (ad, bd)
+            if _category(zero_d.kind) <= _category(dim_d.kind):
+                return dim_d
+            return zero_d if _category(zero_d.kind) < 2 else (
+                get_default_dtype().np if _category(dim_d.kind) < 2 and zero_d == np.float64
+                else zero_d)
+        if ca != cb:
+            hi = ad if ca > cb else bd
+            return hi
+        return np.promote_types(ad, bd)
+    return _scalar_dtype(b, ad)
+
+
+def check_same_device(a, b):
+    if type(a._data) is not type(b._data):
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {a.device} and {b.device}!")
+
+
+def binary_arrays(a, b):
+    """The arrays of ``a`` and ``b`` cast to their PyTorch result dtype (scalars stay scalars
+    where numpy already gives the right dtype)."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype == bd.dtype:
+            if type(ad) is not type(bd):
+                check_same_device(a, b)
+            return ad, bd
+        if type(ad) is not type(bd):
+            check_same_device(a, b)
+        rd = result_dtype(a, b)
+        return (ad if ad.dtype == rd else ad.astype(rd)), (bd if bd.dtype == rd else bd.astype(rd))
+    if b.__class__ is float:
+        if ad.dtype.kind == "f":
+            return ad, b
+        return ad.astype(get_default_dtype().np), b
+    if b.__class__ is int:
+        if ad.dtype.kind in "fiu":
+            return ad, b
+        return ad.astype(np.int64), b
+    if isinstance(b, _PY_SCALARS):
+        rd = _scalar_dtype(b, ad.dtype)
+        return (ad if ad.dtype == rd else ad.astype(rd)), b
+    return binary_arrays(a, as_tensor_arg(b, a))
+
+
+def shape_error(op, a, b):
+    return RuntimeError(f"The size of tensor a ({_fmt(a)}) must match the size of tensor b "
+                        f"({_fmt(b)}) at non-singleton dimension; {op}: shapes "
+                        f"{list(np.shape(a))} and {list(np.shape(b))} cannot be broadcast")
+
+
+def _fmt(x):
+    return "x".join(str(s) for s in np.shape(x)) or "scalar"
+
+
+def broadcast_check(op, a, b):
+    """Raise PyTorch-style error naming both shapes if ``a`` and ``b`` can't broadcast."""
+    sa, sb = np.shape(a), np.shape(b)
+    for i in range(1, min(len(sa), len(sb)) + 1):
+        x, y = sa[-i], sb[-i]
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {max(len(sa), len(sb)) - i}; {op} of shapes "
+                f"{list(sa)} and {list(sb)}")
+
+
+def wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    d = int(dim)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return d + n if d < 0 else d
+
+
+def wrap_dims(dim, ndim):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(dim, ndim),)
+    return tuple(sorted(wrap_dim(d, ndim) for d in dim))

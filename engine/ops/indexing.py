@@ -1,0 +1,277 @@
+"""Indexing: ``t[...]`` (basic, integer-array and boolean) and ``t[...] = v``, plus
+``index_select`` and ``gather``.
+
+Basic indices are applied one dimension at a time, as PyTorch does, so ``x[1:, 0]`` builds
+``SliceBackward0`` then ``SelectBackward0`` and the debugger shows PyTorch's graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import Node, link, make, needs_grad, wrap_dim
+from ..autograd.grad_mode import _state
+from ..tensor import Tensor
+
+
+def _scatter_add(shape, index, g_arr):
+    """zeros(shape) with ``g_arr`` added at ``index`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=g_arr.dtype)
+    if _is_basic(index):
+        out[index] = g_arr
+    else:
+        np.add.at(out, index, g_arr)
+    return out
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items)
+
+
+class _IndexGradNode(Node):
+    """Backward of the op below: gathers ``g[index]`` (double backward of indexing)."""
+    __slots__ = ("index",)
+
+    def backward(self, g):
+        return _take(g, self.index, IndexBackward0)
+
+
+class IndexBackwardBackward0(_IndexGradNode):
+    __slots__ = ()
+
+
+def index_grad(g, shape, index):
+    """Differentiable: zeros of ``shape`` with ``g`` placed (added) at ``index``."""
+    r = make(_scatter_add(shape, index, g._data))
+    if needs_grad(g):
+        n = IndexBackwardBackward0()
+        n.index = index
+        link(n, (g,), r)
+    return r
+
+
+class _TakeNode(Node):
+    __slots__ = ("index", "shape")
+
+    def backward(self, g):
+        return index_grad(g, self.shape, self.index)
+
+
+class SelectBackward0(_TakeNode):
+    __slots__ = ()
+
+
+class SliceBackward0(_TakeNode):
+    __slots__ = ()
+
+
+class IndexBackward0(_TakeNode):
+    __slots__ = ()
+
+
+def _take(x, index, cls):
+    a = x._data
+    try:
+        data = a[index]
+    except IndexError as e:
+        raise IndexError(_index_error(e, a.shape, index)) from None
+    r = make(data)
+    if cls is not IndexBackward0:
+        r._vc = x._vc  # basic indexing gives a view
+    if needs_grad(x):
+        n = cls()
+        n.index, n.shape = index, a.shape
+        link(n, (x,), r)
+    return r
+
+
+def _index_error(e, shape, index):
+    msg = str(e)
+    if "out of bounds" in msg:
+        import re
+        m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
+        if m:
+            return (f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size "
+                    f"{m.group(3)}")
+    if "too many indices" in msg:
+        return f"too many indices for tensor of dimension {len(shape)}"
+    return msg
+
+
+def _convert_index(index):
+    """Tensors inside an index become arrays (bool masks stay bool)."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(_convert_index(i) for i in index)
+    if isinstance(index, list):
+        arr = np.asarray([i._data if isinstance(i, Tensor) else i for i in index])
+        return arr
+    return index
+
+
+def getitem(x, index):
+    index = _convert_index(index)
+    if not _is_basic(index):
+        return _take(x, index, IndexBackward0)
+    items = index if isinstance(index, tuple) else (index,)
+    if not needs_grad(x):
+        try:
+            r = make(x._data[index])
+        except IndexError as e:
+            raise IndexError(_index_error(e, x._data.shape, index)) from None
+        r._vc = x._vc
+        return r
+    # apply one dimension at a time, as PyTorch does, skipping full slices
+    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+    if n_real > x._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x._data.ndim}")
+    if any(i is Ellipsis for i in items):
+        k = items.index(Ellipsis)
+        fill = x._data.ndim - n_real
+        items = items[:k] + (slice(None),) * fill + items[k + 1:]
+    out = x
+    dim = 0
+    for it in items:
+        if it is None:
+            out = out.unsqueeze(dim)
+            dim += 1
+        elif isinstance(it, slice):
+            size = out._data.shape[dim]
+            if it.indices(size) == (0, size, 1):
+                dim += 1
+                continue
+            out = _take(out, (slice(None),) * dim + (it,), SliceBackward0)
+            dim += 1
+        else:
+            size = out._data.shape[dim]
+            if not -size <= it < size:
+                raise IndexError(f"index {it} is out of bounds for dimension {dim} with size "
+                                 f"{size}")
+            out = _take(out, (slice(None),) * dim + (int(it),), SelectBackward0)
+    if out is x:  # x[:] and friends: an alias
+        out = _take(x, (slice(None),), SliceBackward0)
+    return out
+
+
+# ---------------------------------------------------------------- setitem
+class CopySlices(Node):
+    __slots__ = ("index", "value_shape")
+
+    def backward(self, g):
+        mask = np.ones(g._data.shape, dtype=g._data.dtype)
+        mask[self.index] = 0
+        gx = g * mask if self.needs(0) else None
+        gv = g[self.index] if self.needs(1) else None
+        return gx, gv
+
+
+def check_inplace(x, op="in-place operation"):
+    if _state.enabled and x._requires_grad and x.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def setitem(x, index, value):
+    check_inplace(x)
+    index = _convert_index(index)
+    v = value if isinstance(value, Tensor) else None
+    varr = v._data if v is not None else value
+    try:
+        x._data[index] = varr
+    except ValueError as e:
+        vshape = list(np.shape(varr))
+        raise RuntimeError(f"shape mismatch: value tensor of shape {vshape} cannot be broadcast "
+                           f"to indexing result of shape {list(np.shape(x._data[index]))} ({e})"
+                           ) from None
+    except IndexError as e:
+        raise IndexError(_index_error(e, x._data.shape, index)) from None
+    x._vc[0] += 1
+    if needs_grad(x, v):
+        n = CopySlices()
+        n.index = index
+        n.value_shape = np.shape(varr)
+        link(n, (x, v), x)
+
+
+# ---------------------------------------------------------------- index_select / gather
+class IndexSelectBackward0(Node):
+    __slots__ = ("dim", "index", "shape")
+
+    def backward(self, g):
+        idx = (slice(None),) * self.dim + (self.index,)
+        return index_grad(g, self.shape, idx)
+
+
+def index_select(input, dim, index):
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    r = make(np.take(a, idx, axis=d))
+    if needs_grad(input):
+        n = IndexSelectBackward0()
+        n.dim, n.index, n.shape = d, idx, a.shape
+        link(n, (input,), r)
+    return r
+
+
+class GatherBackward0(Node):
+    __slots__ = ("dim", "index", "shape")
+
+    def backward(self, g):
+        return scatter_into_zeros(g, self.shape, self.dim, self.index)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != a.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    r = make(np.take_along_axis(a, idx, axis=d))
+    if needs_grad(input):
+        n = GatherBackward0()
+        n.dim, n.index, n.shape = d, idx, a.shape
+        link(n, (input,), r)
+    return r
+
+
+class ScatterAddBackward(Node):
+    """Backward of ``scatter_into_zeros``: gather the gradient back."""
+    __slots__ = ("dim", "index")
+
+    def backward(self, g):
+        return gather(g, self.dim, make(self.index))
+
+
+def scatter_into_zeros(g, shape, dim, index):
+    """zeros(shape) with ``g`` added along ``dim`` at ``index`` (differentiable in ``g``)."""
+    out = np.zeros(shape, dtype=g._data.dtype)
+    idx_full = list(np.indices(index.shape, sparse=True))
+    idx_full[dim] = index
+    np.add.at(out, tuple(idx_full), g._data)
+    r = make(out)
+    if needs_grad(g):
+        n = ScatterAddBackward()
+        n.dim, n.index = dim, index
+        link(n, (g,), r)
+    return r
+
+
+def take_along_dim(input, indices, dim):
+    return gather(input, dim, indices)
+
+
+def masked_select(input, mask):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    return getitem(input, np.broadcast_to(m, input._data.shape))
+
+
+def nonzero(input, *, as_tuple=False):
+    idx = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(make(i.astype(np.int64)) for i in idx)
+    return make(np.stack(idx, axis=1).astype(np.int64))

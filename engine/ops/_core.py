@@ -10,7 +10,22 @@ from ..autograd.node import FREED, Node, SavedTensor, link  # noqa: F401 - re-ex
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 
-make = Tensor._make
+_ndarray = np.ndarray
+_tensor_make = Tensor._make
+
+
+def make(arr):
+    """Wrap a result array as a tensor (numpy ufuncs turn 0-d results into scalars)."""
+    if arr.__class__ is not _ndarray:
+        arr = _as_array(arr)
+    return _tensor_make(arr)
+
+
+def _as_array(x):
+    from ..backend import is_cuda_array
+    if is_cuda_array(x):
+        return x
+    return np.asarray(x)
 _PY_SCALARS = (int, float, bool)
 
 
@@ -78,7 +93,8 @@ def result_dtype(a, b):
 
 
 def check_same_device(a, b):
-    if type(a._data) is not type(b._data):
+    from ..backend import is_cuda_array
+    if is_cuda_array(a._data) != is_cuda_array(b._data):
         raise RuntimeError("Expected all tensors to be on the same device, but found at least "
                            f"two devices, {a.device} and {b.device}!")
 

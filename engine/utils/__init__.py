@@ -1,0 +1,3 @@
+"""``engine.utils``: data loading (``engine.utils.data``)."""
+
+from . import data  # noqa: F401

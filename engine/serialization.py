@@ -86,7 +86,7 @@ def save(obj, f) -> None:
 
 def load(f, map_location=None, weights_only=True, **_ignored):
     """Read a checkpoint written by :func:`save`; tensors land on ``map_location``."""
-    name = getattr(f, "name", None) or (os.fspath(f) if not hasattr(f, "read") else "<stream>")
+    name = os.fspath(f) if not hasattr(f, "read") else getattr(f, "name", "<stream>")
     if hasattr(f, "read"):
         data = f.read()
     else:

@@ -23,6 +23,8 @@ from .random import Generator, manual_seed, seed, initial_seed, default_generato
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa
                                  inference_mode)
 from . import autograd, cuda, backend  # noqa: F401
+from .linalg import vector_norm as _vector_norm  # noqa: F401,E402  (binds engine.linalg)
+from . import linalg  # noqa: F401,E402  (engine/linalg.py, not ops/linalg.py)
 
 float = float32  # noqa: A001 - PyTorch's aliases
 double = float64

@@ -25,7 +25,7 @@ for _name in _METHODS:
 
 _INPLACE = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "relu_", "neg_", "exp_",
             "log_", "sqrt_", "abs_", "sigmoid_", "tanh_", "floor_", "round_", "fill_", "zero_",
-            "copy_", "masked_fill_"]
+            "copy_", "masked_fill_", "squeeze_", "unsqueeze_"]
 for _name in _INPLACE:
     setattr(Tensor, _name, getattr(I, _name))
 

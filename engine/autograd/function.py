@@ -112,13 +112,18 @@ class Function(metaclass=_FunctionMeta):
             wrapped.append(o)
         outs = tuple(wrapped)
         if track:
-            diff = tuple(o for o in outs if isinstance(o, Tensor) and id(o) not in node._non_diff
-                         and o._data.dtype.kind == "f")
+            # every tensor output is an output of the node (backward receives one gradient
+            # per output, zeros for the non-differentiable ones); those stay out of the graph
+            touts = tuple(o for o in outs if isinstance(o, Tensor))
             if to_save:
                 out_ids = {id(o) for o in outs}
                 node._saved = tuple(None if t is None else SavedTensor(t, is_output=id(t) in out_ids)
                                     for t in to_save)
-            link(node, tuple(tensor_args), diff if len(diff) != 1 else diff[0])
+            link(node, tuple(tensor_args), touts if len(touts) != 1 else touts[0])
+            for o in touts:
+                if id(o) in node._non_diff or o._data.dtype.kind != "f":
+                    o.grad_fn = None
+                    o._requires_grad = False
         elif to_save:
             node._saved = tuple(None if t is None else SavedTensor(t) for t in to_save)
         return outs if isinstance(out, tuple) else outs[0]

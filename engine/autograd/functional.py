@@ -71,10 +71,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    seeds = _seeds(outputs, grad_outputs, create_graph)
     for x in inputs:
         if not x._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    seeds = _seeds(outputs, grad_outputs, create_graph)
     res = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs, capture=True,
                        allow_unused=allow_unused)
     if materialize_grads:

@@ -25,7 +25,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """
     from ..tensor import Tensor
     from ..autograd.functional import grad as autograd_grad
-    from ..autograd.grad_mode import no_grad
     from ..creation import zeros_like
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
@@ -55,12 +54,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             numerical = np.zeros((x.numel(), n_out))
             for i in range(flat.size):
                 orig = flat[i].item()
-                with no_grad():
-                    flat[i] = orig + eps
-                    plus = np.asarray(_flat_outputs(func(*inputs))[oi]._data, np.float64).copy()
-                    flat[i] = orig - eps
-                    minus = np.asarray(_flat_outputs(func(*inputs))[oi]._data, np.float64).copy()
-                    flat[i] = orig
+                # no no_grad() here: ``func`` may itself differentiate (gradgradcheck)
+                flat[i] = orig + eps
+                plus = np.asarray(_flat_outputs(func(*inputs))[oi]._data, np.float64).copy()
+                flat[i] = orig - eps
+                minus = np.asarray(_flat_outputs(func(*inputs))[oi]._data, np.float64).copy()
+                flat[i] = orig
                 numerical[i] = ((plus - minus) / (2 * eps)).reshape(-1)
             a = analytical[k]
             if not np.allclose(a, numerical, rtol=rtol, atol=atol, equal_nan=False):

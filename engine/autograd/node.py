@@ -76,9 +76,10 @@ class SavedTensor:
         self.vc = t._vc
         self.version = t._vc[0]
         if is_output:
+            # saved before link() marks it: an output saved by a node always requires grad
             self.tensor = None
             self.data = t._data
-            self.requires_grad = t._requires_grad
+            self.requires_grad = True
         else:
             self.tensor = t
             self.data = None
@@ -172,6 +173,13 @@ class Node:
         if sv is FREED:
             raise RuntimeError(_SECOND_BACKWARD)
         return sv.unpack(self)
+
+    def unpack_or_value(self, v):
+        """A slot holding either a SavedTensor or a Python scalar (``x * 2``); freed slots
+        raise like saved tensors do (PyTorch saves the scalar as a tensor too)."""
+        if v is FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        return v.unpack(self) if type(v) is SavedTensor else v
 
     def needs(self, i) -> bool:
         """Does the i-th input need a gradient?"""

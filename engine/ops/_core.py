@@ -82,9 +82,7 @@ def result_dtype(a, b):
             dim_d, zero_d = (bd, ad) if a0 else (ad, bd)
             if _category(zero_d.kind) <= _category(dim_d.kind):
                 return dim_d
-            return zero_d if _category(zero_d.kind) < 2 else (
-                get_default_dtype().np if _category(dim_d.kind) < 2 and zero_d == np.float64
-                else zero_d)
+            return zero_d
         if ca != cb:
             hi = ad if ca > cb else bd
             return hi

@@ -94,8 +94,7 @@ class MulBackward0(Node):
     def backward(self, g):
         ga = gb = None
         if self.needs(0):
-            o = self.other
-            ga = g * (self.unpack(o) if isinstance(o, SavedTensor) else o)
+            ga = g * self.unpack_or_value(self.other)
         if self.needs(1):
             gb = g * self.unpack(self.self_)
         return ga, gb
@@ -118,8 +117,7 @@ class DivBackward0(Node):
     _saved_names = ("self_", "other")
 
     def backward(self, g):
-        o = self.other
-        other = self.unpack(o) if isinstance(o, SavedTensor) else o
+        other = self.unpack_or_value(self.other)
         ga = g / other if self.needs(0) else None
         gb = None
         if self.needs(1):

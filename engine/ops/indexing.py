@@ -111,48 +111,106 @@ def _convert_index(index):
     return index
 
 
+def _is_advanced(i):
+    return isinstance(i, (np.ndarray, list)) or (isinstance(i, bool))
+
+
 def getitem(x, index):
+    """``x[index]`` as PyTorch applies it: basic items (ints, slices, None, ...) one
+    dimension at a time (full slices skipped inside a tuple), then one advanced index on
+    what remains; a tuple that changes nothing gives an alias."""
     index = _convert_index(index)
-    if not _is_basic(index):
-        return _take(x, index, IndexBackward0)
-    items = index if isinstance(index, tuple) else (index,)
     if not needs_grad(x):
-        try:
-            r = make(x._data[index])
-        except IndexError as e:
-            raise IndexError(_index_error(e, x._data.shape, index)) from None
-        r._vc = x._vc
-        return r
-    # apply one dimension at a time, as PyTorch does, skipping full slices
-    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+        return _getitem_untracked(x, index)
+    if type(index) is not tuple:
+        if isinstance(index, slice):
+            return _take(x, (index,), SliceBackward0)
+        if index is Ellipsis:
+            from .shape import alias
+            return alias(x)
+        index = (index,)
+    items = index
+    n_real = 0
+    for i in items:
+        if i is None or i is Ellipsis:
+            continue
+        n_real += i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
     if n_real > x._data.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x._data.ndim}")
     if any(i is Ellipsis for i in items):
-        k = items.index(Ellipsis)
+        k = next(j for j, i in enumerate(items) if i is Ellipsis)
         fill = x._data.ndim - n_real
         items = items[:k] + (slice(None),) * fill + items[k + 1:]
     out = x
     dim = 0
+    adv = []            # the index still to apply to ``out`` (advanced part)
+    has_adv = False
     for it in items:
         if it is None:
             out = out.unsqueeze(dim)
+            adv.append(slice(None))
             dim += 1
         elif isinstance(it, slice):
             size = out._data.shape[dim]
-            if it.indices(size) == (0, size, 1):
-                dim += 1
-                continue
-            out = _take(out, (slice(None),) * dim + (it,), SliceBackward0)
+            if it.indices(size) != (0, size, 1):
+                out = _take(out, (slice(None),) * dim + (it,), SliceBackward0)
+            adv.append(slice(None))
             dim += 1
+        elif isinstance(it, np.ndarray):
+            has_adv = True
+            adv.append(it)
+            dim += it.ndim if it.dtype == np.bool_ else 1
         else:
+            it = int(it)
             size = out._data.shape[dim]
             if not -size <= it < size:
                 raise IndexError(f"index {it} is out of bounds for dimension {dim} with size "
                                  f"{size}")
-            out = _take(out, (slice(None),) * dim + (int(it),), SelectBackward0)
-    if out is x:  # x[:] and friends: an alias
-        out = _take(x, (slice(None),), SliceBackward0)
+            out = _take(out, (slice(None),) * dim + (it,), SelectBackward0)
+    if has_adv:
+        while adv and isinstance(adv[-1], slice):
+            adv.pop()
+        return _take(out, tuple(adv), IndexBackward0)
+    if out is x:
+        from .shape import alias
+        return alias(x)
     return out
+
+
+def _getitem_untracked(x, index):
+    """No graph to build: one numpy indexing (ints before arrays, as PyTorch orders dims)."""
+    if type(index) is tuple and _mixes_int_and_array(index):
+        return _int_then_array(x, index)
+    try:
+        data = x._data[index]
+    except IndexError as e:
+        raise IndexError(_index_error(e, x._data.shape, index)) from None
+    r = make(data)
+    if _is_basic(index):
+        r._vc = x._vc
+    return r
+
+
+def _mixes_int_and_array(index):
+    has_int = any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in index)
+    return has_int and any(isinstance(i, np.ndarray) for i in index)
+
+
+def _int_then_array(x, index):
+    """Apply the ints of ``index`` first (numpy would treat them as advanced indices)."""
+    basic, rest = [], []
+    for i in index:
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            basic.append(int(i))
+        elif i is None or i is Ellipsis or isinstance(i, slice):
+            basic.append(slice(None) if isinstance(i, slice) else i)
+            rest.append(i if isinstance(i, slice) else slice(None))
+        else:
+            basic.append(slice(None))
+            rest.append(i)
+    if any(i is Ellipsis for i in basic):
+        return make(x._data[index])  # rare; numpy's order
+    return make(x._data[tuple(basic)][tuple(rest)])
 
 
 # ---------------------------------------------------------------- setitem
@@ -174,7 +232,9 @@ def check_inplace(x, op="in-place operation"):
 
 
 def setitem(x, index, value):
-    check_inplace(x)
+    if _state.enabled and x._requires_grad and x.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     index = _convert_index(index)
     v = value if isinstance(value, Tensor) else None
     varr = v._data if v is not None else value

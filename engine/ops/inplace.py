@@ -27,11 +27,10 @@ def _alias(x, copy):
     return a
 
 
-def _cast_error(x, r):
-    names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-             "bool": "Bool", "float16": "Half"}
-    return RuntimeError(f"result type {names.get(str(r.dtype), r.dtype)} can't be cast to the "
-                        f"desired output type {names.get(str(x.dtype), x.dtype)}")
+def _cast_error(x_dtype, r_dtype):
+    from .reduction import _SCALAR_NAMES as names
+    return RuntimeError(f"result type {names.get(str(r_dtype), r_dtype)} can't be cast to the "
+                        f"desired output type {names.get(str(x_dtype), x_dtype)}")
 
 
 def _write(x, r):
@@ -41,7 +40,7 @@ def _write(x, r):
         if np.can_cast(rd.dtype, x._data.dtype, "same_kind") or x._data.dtype.kind == "f":
             rd = rd.astype(x._data.dtype)
         else:
-            raise _cast_error(x._data, rd)
+            raise _cast_error(x._data.dtype, rd.dtype)
     if rd.shape != x._data.shape:
         try:
             rd = np.broadcast_to(rd, x._data.shape)
@@ -57,6 +56,11 @@ def _write(x, r):
     return x
 
 
+def _promoted(x, other):
+    from ._core import result_dtype
+    return result_dtype(x, other)
+
+
 def _inplace_binary(x, other, op, ufunc, saves_self, **kw):
     check_inplace(x)
     if not needs_grad(x, other):
@@ -68,7 +72,7 @@ def _inplace_binary(x, other, op, ufunc, saves_self, **kw):
             ufunc(x._data, b, out=x._data)
         except TypeError as e:  # numpy's casting error for e.g. int_tensor += 0.5
             if "cast" in str(e):
-                raise _cast_error(x._data, np.result_type(x._data, b)) from None
+                raise _cast_error(x._data.dtype, _promoted(x, other)) from None
             raise
         except ValueError:
             raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the "
@@ -137,17 +141,34 @@ class ZeroBackward0(Node):
         return g * 0
 
 
-class FillBackward0(ZeroBackward0):
+class FillBackward2(ZeroBackward0):
+    """``fill_(scalar)``: the old values get no gradient."""
     __slots__ = ()
+
+
+class FillBackward3(Node):
+    """``fill_(0-d tensor)``: the value receives the sum of the gradient."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g * 0 if self.needs(0) else None), (g.sum() if self.needs(1) else None)
 
 
 def fill_(x, value):
     check_inplace(x)
-    v = value.item() if isinstance(value, Tensor) else value
-    x._data[...] = v
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        x._data[...] = value._data
+        x._vc[0] += 1
+        if needs_grad(x, value):
+            link(FillBackward3(), (_alias(x, False), value), x)
+        return x
+    x._data[...] = value
     x._vc[0] += 1
     if needs_grad(x):
-        link(FillBackward0(), (_alias(x, False),), x)
+        link(FillBackward2(), (_alias(x, False),), x)
     return x
 
 
@@ -158,6 +179,55 @@ def zero_(x):
     if needs_grad(x):
         link(ZeroBackward0(), (_alias(x, False),), x)
     return x
+
+
+class SqueezeBackward3(Node):
+    """``squeeze_()``; 4: ``squeeze_(dim)``; 5: ``squeeze_(dims)``."""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class SqueezeBackward4(SqueezeBackward3):
+    __slots__ = ()
+
+
+class SqueezeBackward5(SqueezeBackward3):
+    __slots__ = ()
+
+
+class UnsqueezeBackward1(SqueezeBackward3):
+    """``unsqueeze_(dim)``."""
+    __slots__ = ()
+
+
+def _inplace_view(x, new_arr, cls):
+    """Change ``x``'s shape in place; with a graph, ``x`` takes ``cls`` as its grad_fn."""
+    check_inplace(x)
+    old = _alias(x, False) if needs_grad(x) else None
+    x._data = new_arr
+    if old is not None:
+        n = cls()
+        n.shape = old._data.shape
+        link(n, (old,), x)
+    return x
+
+
+def squeeze_(x, dim=None):
+    from .shape import _squeeze_axes
+    a = x._data
+    if dim is None:
+        return _inplace_view(x, a.squeeze(), SqueezeBackward3)
+    axes = _squeeze_axes(a, dim)
+    cls = SqueezeBackward4 if isinstance(dim, (int, np.integer)) else SqueezeBackward5
+    return _inplace_view(x, a.squeeze(axes) if axes else a.view(), cls)
+
+
+def unsqueeze_(x, dim):
+    from ._core import wrap_dim
+    a = x._data
+    return _inplace_view(x, np.expand_dims(a, wrap_dim(dim, a.ndim + 1)), UnsqueezeBackward1)
 
 
 class CopyBackwards(Node):

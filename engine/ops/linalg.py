@@ -13,13 +13,15 @@ def _shape_str(s):
     return "x".join(str(d) for d in s)
 
 
-def _check_mm(a, b, n1="mat1", n2="mat2"):
+def _check_mm(a, b, op="addmm"):
     if a.ndim != 2:
-        raise RuntimeError(f"{n1} must be a matrix, got {a.ndim}-D tensor")
+        raise RuntimeError("self must be a matrix" if op == "mm" else
+                           f"mat1 must be a matrix, got {a.ndim}-D tensor")
     if b.ndim != 2:
-        raise RuntimeError(f"{n2} must be a matrix, got {b.ndim}-D tensor")
+        raise RuntimeError("mat2 must be a matrix" if op == "mm" else
+                           f"mat2 must be a matrix, got {b.ndim}-D tensor")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"{n1} and {n2} shapes cannot be multiplied "
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({_shape_str(a.shape)} and {_shape_str(b.shape)})")
 
 
@@ -33,7 +35,8 @@ def _check_dtypes(a, b, op):
 
 def _tn(t):
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int"}.get(str(t._data.dtype), str(t._data.dtype))
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}.get(str(t._data.dtype), str(t._data.dtype))
 
 
 class MmBackward0(Node):
@@ -48,7 +51,7 @@ class MmBackward0(Node):
 
 def mm(input, mat2):
     a, b = input._data, mat2._data
-    _check_mm(a, b)
+    _check_mm(a, b, "mm")
     _check_dtypes(input, mat2, "mm")
     r = make(a @ b)
     if needs_grad(input, mat2):
@@ -180,26 +183,47 @@ def dot(input, other):
     return r
 
 
-class UnsafeViewBackward0(Node):
-    __slots__ = ("shape",)
+def _should_fold(t1, t2):
+    """PyTorch's ``should_fold``: fold the batch of the larger (>= 3-d) operand into mm/mv
+    rows when the smaller one requires grad, or when the fold needs no copy."""
+    d1, d2 = t1._data.ndim, t2._data.ndim
+    larger_first = d1 >= d2
+    big = t1._data if larger_first else np.swapaxes(t2._data, -1, -2)
+    small_nd = d2 if larger_first else d1
+    if not (big.ndim >= 3 and small_nd <= 2):
+        return False
+    if (t2 if larger_first else t1)._requires_grad:
+        return True
+    if d1 == 2:
+        return False
+    if big.size == 0:
+        return True
+    st = [s // big.itemsize for s in big.strides]
+    return all(st[i] == st[i + 1] * big.shape[i + 1] for i in range(big.ndim - 2))
 
-    def backward(self, g):
-        return g.reshape(self.shape)
 
-
-def _unsafe_view(t, shape):
-    r = make(t._data.reshape(shape))
-    if needs_grad(t):
-        n = UnsafeViewBackward0()
-        n.shape = t._data.shape
-        link(n, (t,), r)
-    return r
+def _batch_shape(a, b, ta, tb):
+    """Broadcast two batch shapes, naming the mismatch as PyTorch's ``infer_size`` does."""
+    n = max(len(a), len(b))
+    out = []
+    for i in range(n):
+        x = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
+        y = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(out)
 
 
 def matmul(input, other):
-    """``@`` with PyTorch's dispatch: dot, mv, mm, folded mm for N-d @ 2-d, bmm otherwise."""
+    """``@`` with PyTorch's dispatch (``_matmul_impl``): dot, mv, mm, a folded mm/mv for
+    N-d @ 1/2-d, expand + bmm otherwise, so the graph shows PyTorch's nodes."""
+    from .inplace import squeeze_
+    from .shape import _unsafe_view
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):
-        raise TypeError("matmul(): argument 'other' must be Tensor")
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__ if isinstance(input, Tensor) else type(input).__name__}")
     da, db = input._data.ndim, other._data.ndim
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -209,48 +233,34 @@ def matmul(input, other):
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        if input._data.shape[0] != other._data.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x"
-                               f"{input._data.shape[0]} and {_shape_str(other._data.shape)})")
-        return mm(input.unsqueeze(0), other).squeeze(0)
+        return squeeze_(mm(input.unsqueeze(0), other), 0)
     if da == 2 and db == 2:
         return mm(input, other)
-    if da >= 3 and db <= 2:
-        # fold the batch into rows: (..., n, k) @ (k, m) -> view, mm, _unsafe_view
-        lead = input._data.shape[:-1]
-        k = input._data.shape[-1]
-        if db == 1:
-            folded = mm(input.reshape(-1, k), other.unsqueeze(1))
-            return _unsafe_view(folded, lead)
-        if k != other._data.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                               f"({_shape_str((int(np.prod(lead)), k))} and "
-                               f"{_shape_str(other._data.shape)})")
-        folded = mm(input.reshape(-1, k), other)
-        return _unsafe_view(folded, lead + (other._data.shape[-1],))
-    # batched: broadcast the batch dims, then bmm on 3-d views
-    a = input.unsqueeze(0) if da == 1 else input
-    b = other.unsqueeze(-1) if db == 1 else other
-    ab, bb = a._data.shape[:-2], b._data.shape[:-2]
-    try:
-        batch = np.broadcast_shapes(ab, bb)
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a must match the size of tensor b at "
-                           f"non-singleton dimension: matmul of shapes {list(input.shape)} and "
-                           f"{list(other.shape)}") from None
-    n, k = a._data.shape[-2:]
-    k2, m = b._data.shape[-2:]
-    if k != k2:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{int(np.prod(batch))}, {k}] but got: [{int(np.prod(batch))}, {k2}].")
+    if _should_fold(input, other):
+        transpose = db > da
+        t1 = other.mT if transpose else input
+        t2 = (input.t() if da == 2 else input) if transpose else other
+        sizes1 = t1._data.shape
+        out_shape = sizes1[:-1]
+        folded = t1.reshape(int(np.prod(out_shape)), sizes1[-1])
+        if t2._data.ndim == 2:
+            out = _unsafe_view(mm(folded, t2), out_shape + (t2._data.shape[1],))
+            return out.mT.contiguous() if transpose else out
+        return _unsafe_view(mv(folded, t2), out_shape)
+    a_shape, b_shape = input._data.shape, other._data.shape
+    n = a_shape[-2] if da > 1 else 1
+    m1 = a_shape[-1]
+    m2 = b_shape[-2] if db > 1 else b_shape[0]
+    p = b_shape[-1] if db > 1 else 1
+    batch = _batch_shape(a_shape[:max(da - 2, 0)], b_shape[:max(db - 2, 0)], input, other)
     nb = int(np.prod(batch)) if batch else 1
-    a3 = a.expand(batch + (n, k)).reshape(nb, n, k) if ab != batch or a._data.ndim != 3 else a
-    b3 = b.expand(batch + (k, m)).reshape(nb, k, m) if bb != batch or b._data.ndim != 3 else b
+    a3 = input.expand(batch + (n, m1)).reshape(nb, n, m1)
+    if db == 1:
+        b3 = other.expand(batch + (m2,)).reshape(nb, m2).unsqueeze(2)
+    else:
+        b3 = other.expand(batch + (m2, p)).reshape(nb, m2, p)
+    out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
     out = bmm(a3, b3)
-    if out._data.shape != batch + (n, m):
-        out = _unsafe_view(out, batch + (n, m))
-    if da == 1:
-        out = out.squeeze(-2)
     if db == 1:
         out = out.squeeze(-1)
-    return out
+    return _unsafe_view(out, out_shape)

@@ -11,6 +11,11 @@ from ..dtypes import as_dtype, get_default_dtype
 from ..tensor import Tensor
 
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
 def _kshape(shape, axes):
     """``shape`` with the reduced ``axes`` kept as size 1."""
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
@@ -85,7 +90,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         a = a.astype(as_dtype(dtype).np)
     if a.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {input.dtype.name.capitalize()}")
+                           f"floating point or complex dtype. Got: {_SCALAR_NAMES[str(input._data.dtype)]}")
     if dim is None:
         data = np.asarray(a.mean(keepdims=keepdim), dtype=a.dtype)
         r = make(data)

@@ -102,8 +102,9 @@ class MaskedFillBackward0(Node):
 def masked_fill(input, mask, value):
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
+        from .linalg import _tn
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{m.dtype}")
+                           f"{_tn(make(m))}")
     v = value.item() if isinstance(value, Tensor) else value
     data = np.where(m, np.asarray(v, dtype=input._data.dtype), input._data)
     r = make(data)

@@ -64,14 +64,52 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
+    """A view when the strides allow one (``ViewBackward0``), else a contiguous copy
+    (``CloneBackward0`` then ``UnsafeViewBackward0``), as PyTorch's ``reshape`` does."""
     a = input._data
     shape = _infer_shape(shape, a.size, "reshape")
-    data = a.reshape(shape)
-    r = _view_of(input, data) if np.shares_memory(data, a) else make(data)
+    try:
+        data = np.reshape(a, shape, copy=False)
+    except ValueError:
+        from .convert import clone
+        return _unsafe_view(clone(input), shape)
+    r = _view_of(input, data)
     if needs_grad(input):
         n = ViewBackward0()
         n.shape = a.shape
         link(n, (input,), r)
+    return r
+
+
+class UnsafeViewBackward0(Node):
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+def _unsafe_view(t, shape):
+    """Reshape a fresh (contiguous) result; PyTorch's ``_unsafe_view`` in matmul/reshape."""
+    r = make(t._data.reshape(shape))
+    if needs_grad(t):
+        n = UnsafeViewBackward0()
+        n.shape = t._data.shape
+        link(n, (t,), r)
+    return r
+
+
+class AliasBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return g
+
+
+def alias(input):
+    """A new tensor sharing ``input``'s storage (``x[...]``)."""
+    r = _view_of(input, input._data.view())
+    if needs_grad(input):
+        link(AliasBackward0(), (input,), r)
     return r
 
 
@@ -112,15 +150,21 @@ class SqueezeBackward2(SqueezeBackward0):
     __slots__ = ()
 
 
+def _squeeze_axes(a, dim):
+    """The axes among ``dim`` (an int or a sequence) that have size 1."""
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    return tuple(sorted({d for d in (wrap_dim(x, a.ndim) for x in dims)
+                         if a.ndim and a.shape[d] == 1}))
+
+
 def squeeze(input, dim=None):
     a = input._data
     if dim is None:
         data, cls = a.squeeze(), SqueezeBackward0
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = tuple(d for d in (wrap_dim(x, a.ndim) for x in dims) if a.ndim and a.shape[d] == 1)
+        axes = _squeeze_axes(a, dim)
         data = a.squeeze(axes) if axes else a
-        cls = SqueezeBackward1 if isinstance(dim, int) else SqueezeBackward2
+        cls = SqueezeBackward1 if isinstance(dim, (int, np.integer)) else SqueezeBackward2
     r = _view_of(input, data)
     if needs_grad(input):
         n = cls()
@@ -323,7 +367,7 @@ class CatBackward0(Node):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t_ in enumerate(tensors):
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "

@@ -221,6 +221,7 @@ def trunc(input):
 
 
 class ClampBackward1(_SelfNode):
+    """``clamp(x, min, max)`` with scalar bounds: the gradient passes where min <= x <= max."""
     __slots__ = ("min", "max")
 
     def backward(self, g):
@@ -241,24 +242,78 @@ class ClampMaxBackward0(ClampBackward1):
     __slots__ = ()
 
 
-def clamp(input, min=None, max=None):
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    from ..tensor import Tensor
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        from .select import maximum, minimum
-        r = input
-        if min is not None:
-            r = maximum(r, min)
-        if max is not None:
-            r = minimum(r, max)
-        return r
+class ClampBackward0(Node):
+    """``clamp`` with tensor bounds; inputs (self, min, max), PyTorch's masks for each."""
+    __slots__ = ("self_", "min", "max")
+    _saved_names = ("self_", "min", "max")
+
+    def backward(self, g):
+        from .select import where
+        x = self.unpack(self.self_)._data
+        lo = None if self.min is None else self.unpack(self.min)._data
+        hi = None if self.max is None else self.unpack(self.max)._data
+        zero = g * 0
+        keep = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            keep = keep & (x >= lo)
+        if hi is not None:
+            keep = keep & (x <= hi)
+        gx = where(make(keep), g, zero) if self.needs(0) else None
+        gmin = gmax = None
+        if lo is not None and self.needs(1):
+            m = (x < lo) if hi is None else ((x < lo) & (lo < hi))
+            gmin = where(make(m), g, zero)
+        if hi is not None and self.needs(2):
+            m = (x > hi) if lo is None else ((x > hi) | (hi < lo))
+            gmax = where(make(m), g, zero)
+        return gx, gmin, gmax
+
+
+class ClampMinBackward1(ClampBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        return super().backward(g)[:2]
+
+
+class ClampMaxBackward1(ClampBackward0):
+    __slots__ = ()
+
+    def backward(self, g):
+        gx, _, gmax = super().backward(g)
+        return gx, gmax
+
+
+def _clamp_tensor(input, min, max, cls):
+    from ._core import as_tensor_arg, binary_arrays
+    lo = None if min is None else as_tensor_arg(min, input)
+    hi = None if max is None else as_tensor_arg(max, input)
+    a = input._data
+    if lo is not None:
+        a, b = binary_arrays(make(a), lo)
+        a = np.maximum(a, b)
+    if hi is not None:
+        a, b = binary_arrays(make(a), hi)
+        a = np.minimum(a, b)
+    r = make(a)
+    if needs_grad(input, lo, hi):
+        n = cls()
+        n.self_ = SavedTensor(input)
+        n.min = None if lo is None else SavedTensor(lo)
+        n.max = None if hi is None else SavedTensor(hi)
+        if cls is ClampBackward0:
+            ins = (input, lo, hi)
+        else:
+            ins = (input, lo if cls is ClampMinBackward1 else hi)
+        link(n, ins, r)
+    return r
+
+
+def _clamp_scalar(input, min, max, cls):
     a = input._data
     data = np.clip(a, min, max)
     if data.dtype != a.dtype and a.dtype.kind == "f":
         data = data.astype(a.dtype)
-    cls = ClampBackward1 if (min is not None and max is not None) else (
-        ClampMinBackward0 if min is not None else ClampMaxBackward0)
     r = make(data)
     if needs_grad(input):
         n = cls()
@@ -269,15 +324,30 @@ def clamp(input, min=None, max=None):
     return r
 
 
+def clamp(input, min=None, max=None):
+    from ..tensor import Tensor
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max, ClampBackward0)
+    return _clamp_scalar(input, min, max, ClampBackward1)
+
+
 clip = clamp
 
 
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    from ..tensor import Tensor
+    if isinstance(min, Tensor):
+        return _clamp_tensor(input, min, None, ClampMinBackward1)
+    return _clamp_scalar(input, min, None, ClampMinBackward0)
 
 
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    from ..tensor import Tensor
+    if isinstance(max, Tensor):
+        return _clamp_tensor(input, None, max, ClampMaxBackward1)
+    return _clamp_scalar(input, None, max, ClampMaxBackward0)
 
 
 def square(input):

@@ -1,0 +1,99 @@
+"""Gradient health flags per node and per parameter: vanishing, exploding, non-finite.
+
+Rules (thresholds in :class:`HealthThresholds`, all configurable):
+
+- ``nonfinite``: the gradient holds a NaN or an Inf.
+- ``exploding``: the gradient norm is above ``explode_norm``.
+- ``vanishing``: for a parameter, grad norm < ``vanish_ratio`` x weight norm; for a
+  node (no weight to compare with), grad norm < ``vanish_abs``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+from ..signals import Signal
+
+__all__ = ["HealthThresholds", "HealthModel", "VANISHING", "EXPLODING", "NONFINITE"]
+
+VANISHING = "vanishing"
+EXPLODING = "exploding"
+NONFINITE = "nonfinite"
+
+
+@dataclass(slots=True)
+class HealthThresholds:
+    vanish_ratio: float = 1e-7
+    vanish_abs: float = 1e-12
+    explode_norm: float = 1e3
+
+
+def classify(grad, weight_norm: float | None, th: HealthThresholds) -> frozenset:
+    """Flags for one gradient ``grad`` (a :class:`~autograd_viz.models.stats.Stats`)."""
+    if grad is None:
+        return frozenset()
+    flags = set()
+    if not grad.finite or not math.isfinite(grad.norm):
+        flags.add(NONFINITE)
+    elif grad.norm > th.explode_norm:
+        flags.add(EXPLODING)
+    elif weight_norm is not None:
+        if weight_norm > 0 and grad.norm < th.vanish_ratio * weight_norm:
+            flags.add(VANISHING)
+    elif grad.n and grad.norm < th.vanish_abs:
+        flags.add(VANISHING)
+    return frozenset(flags)
+
+
+class HealthModel:
+    """Current flags: ``nodes[key]`` and ``params[name]`` -> frozenset of
+    ``'vanishing'``/``'exploding'``/``'nonfinite'`` (only entries with a flag are kept).
+
+    Signal ``changed(kind, name, flags)`` when an entry's flags change (kind is
+    ``'node'`` or ``'param'``; flags empty when it became healthy).
+    """
+
+    def __init__(self, thresholds: HealthThresholds | None = None):
+        self.thresholds = thresholds or HealthThresholds()
+        self.lock = threading.RLock()
+        self.nodes: dict[str, frozenset] = {}
+        self.params: dict[str, frozenset] = {}
+        self.changed = Signal("health.changed")
+
+    def check_node(self, key: str, grad_stats) -> frozenset:
+        """Classify a node from its incoming gradients (a list of Stats/None); the
+        worst flag of any output wins."""
+        flags = frozenset()
+        for s in grad_stats:
+            flags = flags | classify(s, None, self.thresholds)
+        self._set(self.nodes, "node", key, flags)
+        return flags
+
+    def check_param(self, name: str, grad, weight_norm: float | None) -> frozenset:
+        """Classify a parameter from its gradient Stats and its weight norm."""
+        flags = classify(grad, weight_norm, self.thresholds)
+        self._set(self.params, "param", name, flags)
+        return flags
+
+    def _set(self, table, kind, name, flags):
+        with self.lock:
+            old = table.get(name, frozenset())
+            if flags:
+                table[name] = flags
+            else:
+                table.pop(name, None)
+        if old != flags:
+            self.changed.emit(kind, name, flags)
+
+    def issues(self) -> list[tuple[str, str, frozenset]]:
+        """All flagged entries as (kind, name, flags), parameters first."""
+        with self.lock:
+            return ([("param", k, v) for k, v in self.params.items()]
+                    + [("node", k, v) for k, v in self.nodes.items()])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.nodes.clear()
+            self.params.clear()

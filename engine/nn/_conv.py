@@ -1,0 +1,407 @@
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose2d`` and their ``ConvolutionBackward0``.
+
+All three run on one 2-D kernel (a 1-D convolution is a 2-D one over a height of 1): im2col
+as one strided copy, then one BLAS GEMM per group (see ``_im2col.py`` for the layout).
+Backward: grad_input by a GEMM plus col2im, grad_weight by one GEMM against the columns kept
+from the forward pass, grad_bias by a sum. A transposed convolution is the same pair read the
+other way round (its forward is a conv's input-gradient, its input-gradient a conv).
+
+As in PyTorch, a batched call builds a single ``ConvolutionBackward0`` whose
+``next_functions`` are (input, weight, bias); an unbatched input is unsqueezed first and the
+result squeezed (``SqueezeBackward1`` over it); ``padding='same'`` with an even kernel pads the
+input on one side first (``ConstantPadNdBackward0``).
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import _state
+from ..autograd.node import Node, SavedTensor, link
+from ..ops._core import make, needs_grad
+from ..ops import shape as _shape
+from ..tensor import Tensor
+from ._im2col import (col2im, conv_out_size, from_channel_major, grouped_mm, im2col,
+                      nchw_copy, pad2d, to_channel_major)
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "ConvolutionBackward0"]
+
+_DOUBLE_BACKWARD = (
+    "{op}: double backward (create_graph=True through a convolution) is not supported by "
+    "engine: its gradients are computed by array kernels, not by differentiable ops")
+
+
+# ---------------------------------------------------------------- argument handling
+def _tuple(value, n, name):
+    """``value`` as an n-tuple of ints (an int is repeated), with PyTorch's error."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or a tuple of ints, not bool")
+    if isinstance(value, int):
+        return (value,) * n
+    try:
+        t = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, not "
+                        f"{type(value).__name__}") from None
+    if len(t) == 1:
+        return t * n
+    if len(t) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the convolution dimensions, but got "
+                           f"{name}={list(t)}")
+    return t
+
+
+def _size_str(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+def _check_dtypes(x, w, b):
+    xd, wd = x._data.dtype, w._data.dtype
+    if xd != wd:
+        raise RuntimeError(f"expected scalar type {_TYPE_NAMES.get(str(xd), str(xd))} but "
+                           f"found {_TYPE_NAMES.get(str(wd), str(wd))}")
+    if xd.kind != "f":
+        raise RuntimeError(f"convolution expects floating point tensors, got {x.dtype}")
+    if b is not None and b._data.dtype != xd:
+        raise RuntimeError(f"Input type ({_TYPE_NAMES.get(str(xd), str(xd)).lower()}) and bias "
+                           f"type ({_TYPE_NAMES.get(str(b._data.dtype), str(b._data.dtype)).lower()})"
+                           " should be the same")
+    if type(x._data) is not type(w._data) or (b is not None and type(b._data) is not type(x._data)):
+        from ..ops._core import check_same_device
+        check_same_device(x, w)
+        if b is not None:
+            check_same_device(x, b)
+
+
+def _check_common(stride, padding, dilation, groups, output_padding=None):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if output_padding is not None and any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+
+
+def _same_padding(kernel, dilation):
+    """PyTorch's split of 'same' padding: the left pads, and the extra right pads."""
+    left, extra = [], []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        left.append(total // 2)
+        extra.append(total - 2 * (total // 2))
+    return tuple(left), tuple(extra)
+
+
+# ---------------------------------------------------------------- array kernels
+def _conv_forward(x, w, b, stride, padding, dilation, groups, keep_cols):
+    """(N, C, H, W) * (Co, C/G, kh, kw) -> (N, Co, OH, OW); also the columns if kept."""
+    n, c, h, wd = x.shape
+    co, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh = conv_out_size(h, kh, sh, 2 * ph, dh)
+    ow = conv_out_size(wd, kw, sw, 2 * pw, dw)
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
+        cols = to_channel_major(x)
+    else:
+        cols = im2col(pad2d(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, oh, ow)
+    y = grouped_mm(w.reshape(co, cg * kh * kw), cols, groups)
+    out = from_channel_major(y, n, co, oh, ow, b)
+    return out, (cols if keep_cols else None)
+
+
+def _conv_backward(g, x, w, cols, stride, padding, dilation, groups, need):
+    """Gradients (input, weight, bias) of ``_conv_forward`` for output gradient ``g``."""
+    n, c, h, wd = x.shape
+    co, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh, ow = g.shape[2], g.shape[3]
+    gt = to_channel_major(g)                        # (Co, N*OH*OW)
+    gx = gw = gb = None
+    if need[0]:
+        dcols = grouped_mm(w.reshape(co, cg * kh * kw), gt, groups, trans_a=True)
+        full = col2im(dcols, n, c, h + 2 * ph, wd + 2 * pw, kh, kw, sh, sw, dh, dw, oh, ow)
+        gx = nchw_copy(full, crop=(ph, pw, h, wd) if (ph or pw) else None)
+    if need[1]:
+        if cols is None:
+            cols = im2col(pad2d(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, oh, ow)
+        gw = grouped_mm(gt, cols, groups, trans_b=True).reshape(w.shape)
+    if need[2]:
+        gb = gt.sum(axis=1)
+    return gx, gw, gb
+
+
+def _conv_transpose_forward(x, w, b, stride, padding, dilation, groups, output_padding):
+    """(N, Cin, H, W) with weight (Cin, Cout/G, kh, kw) -> (N, Cout, OH, OW)."""
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = stride, padding, dilation, output_padding
+    hp = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    wp = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    xt = to_channel_major(x)                        # (Cin, N*H*W)
+    dcols = grouped_mm(w.reshape(cin, cog * kh * kw), xt, groups, trans_a=True)
+    full = col2im(dcols, n, cog * groups, hp, wp, kh, kw, sh, sw, dh, dw, h, wd)
+    return nchw_copy(full, b, crop=(ph, pw, hp - 2 * ph, wp - 2 * pw))
+
+
+def _conv_transpose_backward(g, x, w, stride, padding, dilation, groups, need):
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    gcols = im2col(pad2d(g, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, h, wd)
+    gx = gw = gb = None
+    if need[0]:
+        y = grouped_mm(w.reshape(cin, cog * kh * kw), gcols, groups)
+        gx = from_channel_major(y, n, cin, h, wd)
+    if need[1]:
+        gw = grouped_mm(to_channel_major(x), gcols, groups, trans_b=True).reshape(w.shape)
+    if need[2]:
+        gb = g.sum(axis=(0, 2, 3))
+    return gx, gw, gb
+
+
+# ---------------------------------------------------------------- the node
+class ConvolutionBackward0(Node):
+    """Backward of ``conv1d`` / ``conv2d`` / ``conv_transpose2d`` (``transposed`` says which).
+
+    Saves ``input`` and ``weight`` as PyTorch does, plus the forward's im2col columns
+    (a private array, dropped when the graph is freed) so that grad_weight is a single GEMM
+    without redoing im2col. Double backward is not supported: the gradients are computed
+    by array kernels, and asking for ``create_graph=True`` through this node raises.
+    """
+
+    __slots__ = ("input", "weight", "cols", "stride", "padding", "dilation", "transposed",
+                 "output_padding", "groups", "bias_sym_sizes_opt", "nd", "geom")
+    _saved_names = ("input", "weight")
+
+    def _release_saved(self):
+        Node._release_saved(self)
+        self.cols = None
+
+    def backward(self, g):
+        if _state.enabled:
+            raise RuntimeError(_DOUBLE_BACKWARD.format(op=self.name()))
+        need = (self.needs(0), self.needs(1), self.needs(2))
+        x = self.unpack(self.input)._data
+        w = self.unpack(self.weight)._data
+        ga = g._data
+        if self.nd == 1:
+            x = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+            w = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+            ga = ga.reshape(ga.shape[0], ga.shape[1], 1, ga.shape[2])
+        stride, padding, dilation, _ = self.geom
+        if self.transposed:
+            gx, gw, gb = _conv_transpose_backward(ga, x, w, stride, padding, dilation,
+                                                  self.groups, need)
+        else:
+            gx, gw, gb = _conv_backward(ga, x, w, self.cols, stride, padding, dilation,
+                                        self.groups, need)
+        if self.nd == 1:
+            if gx is not None:
+                gx = gx.reshape(gx.shape[0], gx.shape[1], gx.shape[3])
+            if gw is not None:
+                gw = gw.reshape(gw.shape[0], gw.shape[1], gw.shape[3])
+        return (make(gx) if gx is not None else None, make(gw) if gw is not None else None,
+                make(gb) if gb is not None else None)
+
+
+def _build_node(input, weight, bias, out, cols, stride, padding, dilation, transposed,
+                output_padding, groups, nd):
+    """Wire a ConvolutionBackward0; the geometry arguments are the 2-D ones the kernels
+    used, the node's public fields show the op's own (``nd``-long) tuples as PyTorch does."""
+    n = ConvolutionBackward0()
+    n.input = SavedTensor(input)
+    n.weight = SavedTensor(weight)
+    n.cols = cols
+    n.geom = (stride, padding, dilation, output_padding)
+    n.stride, n.padding, n.dilation = stride[-nd:], padding[-nd:], dilation[-nd:]
+    n.transposed, n.output_padding, n.groups = transposed, output_padding[-nd:], groups
+    n.bias_sym_sizes_opt = list(bias._data.shape) if bias is not None else None
+    n.nd = nd
+    link(n, (input, weight, bias), out)
+    return n
+
+
+# ---------------------------------------------------------------- the functional ops
+def _unbatched(fn, input, nd, name, *args, **kwargs):
+    """Run ``fn`` on ``input`` with a batch of one, as PyTorch does (unsqueeze / squeeze)."""
+    if input.dim() == nd + 1:
+        return _shape.squeeze(fn(_shape.unsqueeze(input, 0), *args, **kwargs), 0)
+    raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                       f"{name}, but got input of size: {_size_str(input.shape)}")
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, nd):
+    name = f"conv{nd}d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if input.dim() != nd + 2:
+        return _unbatched(_convnd, input, nd, name, weight, bias, stride, padding, dilation,
+                          groups, nd)
+    if weight.dim() != nd + 2:
+        raise RuntimeError(f"weight should have {nd + 2} dimensions for {name}, but got "
+                           f"weight of size {_size_str(weight.shape)}")
+    _check_dtypes(input, weight, bias)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    groups = int(groups)
+    ksize = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            _check_common(stride, (0,) * nd, dilation, groups)
+            left, extra = _same_padding(ksize, dilation)
+            if any(extra):
+                from ._pad import pad as _pad
+                spec = []
+                for e in reversed(extra):
+                    spec += [0, e]
+                input = _pad(input, spec)
+            padding = left
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        padding = _tuple(padding, nd, "padding")
+    _check_common(stride, padding, dilation, groups)
+    co, cg = weight.shape[0], weight.shape[1]
+    c = input.shape[1]
+    if co % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{_size_str(weight.shape)}]"
+                           " instead")
+    if c != cg * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_size_str(weight.shape)}, "
+                           f"expected input{_size_str(input.shape)} to have {cg * groups} "
+                           f"channels, but got {c} channels instead")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != co):
+        raise RuntimeError(f"Given weight of size {_size_str(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {co} elements, but got bias of size "
+                           f"{_size_str(bias.shape)} instead")
+    spatial = tuple(input.shape[2:])
+    padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(ksize, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+                           "actual input size")
+    x, w = input._data, weight._data
+    if nd == 1:
+        x = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+        w = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+    grad = needs_grad(input, weight, bias)
+    out, cols = _conv_forward(x, w, bias._data if bias is not None else None, stride, padding,
+                              dilation, groups, keep_cols=grad and weight._requires_grad)
+    if nd == 1:
+        out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
+    r = make(out)
+    if grad:
+        _build_node(input, weight, bias, r, cols, stride, padding, dilation, False,
+                    (0,) * 2, groups, nd)
+    return r
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) or (C, H, W) input, as ``torch.nn.functional.conv2d``;
+    ``padding`` may be an int, a pair, ``'valid'`` or ``'same'`` (stride 1 only)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) or (C, L) input, as ``torch.nn.functional.conv1d``."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                      nd):
+    name = f"conv_transpose{nd}d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): input and weight must be Tensors, got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if input.dim() != nd + 2:
+        return _unbatched(_conv_transposend, input, nd, name, weight, bias, stride, padding,
+                          output_padding, groups, dilation, nd)
+    if weight.dim() != nd + 2:
+        raise RuntimeError(f"weight should have {nd + 2} dimensions for {name}, but got "
+                           f"weight of size {_size_str(weight.shape)}")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    _check_dtypes(input, weight, bias)
+    stride = _tuple(stride, nd, "stride")
+    padding = _tuple(padding, nd, "padding")
+    output_padding = _tuple(output_padding, nd, "output_padding")
+    dilation = _tuple(dilation, nd, "dilation")
+    groups = int(groups)
+    _check_common(stride, padding, dilation, groups, output_padding)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got "
+                + " ".join(f"output_padding_{a}: {v}" for a, v in zip(_AXES[-nd:], output_padding))
+                + " " + " ".join(f"stride_{a}: {v}" for a, v in zip(_AXES[-nd:], stride))
+                + " " + " ".join(f"dilation_{a}: {v}" for a, v in zip(_AXES[-nd:], dilation)))
+    cin, cog = weight.shape[0], weight.shape[1]
+    if input.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight.shape)}, "
+                           f"expected input{_size_str(input.shape)} to have {cin} channels, but "
+                           f"got {input.shape[1]} channels instead")
+    if cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{_size_str(weight.shape)}]"
+                           " instead")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != cog * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight.shape)}, "
+                           f"expected bias to be 1-dimensional with {cog * groups} elements, "
+                           f"but got bias of size {_size_str(bias.shape)} instead")
+    spatial = tuple(input.shape[2:])
+    ksize = tuple(weight.shape[2:])
+    outs = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
+                 zip(spatial, stride, padding, dilation, ksize, output_padding))
+    if any(o <= 0 for o in outs):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, spatial))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, outs))}). Output size is too small")
+    x, w = input._data, weight._data
+    if nd == 1:
+        x = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+        w = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+        output_padding = (0,) + output_padding
+    out = _conv_transpose_forward(x, w, bias._data if bias is not None else None, stride,
+                                  padding, dilation, groups, output_padding)
+    if nd == 1:
+        out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
+    r = make(out)
+    if needs_grad(input, weight, bias):
+        _build_node(input, weight, bias, r, None, stride, padding, dilation, True,
+                    output_padding, groups, nd)
+    return r
+
+
+_AXES = ("height", "width")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """Transposed 2-D convolution (the adjoint of ``conv2d``), as
+    ``torch.nn.functional.conv_transpose2d``; weight is (C_in, C_out/groups, kh, kw)."""
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, 2)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """Transposed 1-D convolution, as ``torch.nn.functional.conv_transpose1d``."""
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, 1)
+

@@ -1,0 +1,76 @@
+"""``engine.nn.functional``: the layers as functions (``F.relu``, ``F.cross_entropy``,
+``F.conv2d`` ...), as in ``torch.nn.functional``.
+
+Each function lives beside its backward node in a small private module (``_activation``,
+``_loss``, ``_norm``, ``_linear``, ``_dropout``, ``_embedding``, ``_pad``, ``_rnn``,
+``_conv``, ``_pool``); this module gathers them under PyTorch's names.
+"""
+
+from __future__ import annotations
+
+from .. import ops as _ops
+from ..ops import inplace as _inplace
+from ._activation import (elu, elu_, erf, gelu, hardtanh, leaky_relu, leaky_relu_,  # noqa
+                          log_softmax, relu6, silu, softmax, softmin)
+from ._dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
+from ._embedding import embedding, one_hot  # noqa: F401
+from ._linear import bilinear, linear  # noqa: F401
+from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                    cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ._norm import batch_norm, layer_norm  # noqa: F401
+from ._pad import pad  # noqa: F401
+from . import _conv, _pool
+from ._conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+
+# whatever else the convolution and pooling modules export (conv_transpose1d, max_pool1d, ...)
+for _mod in (_conv, _pool):
+    for _name in getattr(_mod, "__all__", ()):
+        if _name[:1].islower() and _name not in globals():
+            globals()[_name] = getattr(_mod, _name)
+del _mod, _name
+
+
+def relu(input, inplace=False):
+    return _inplace.relu_(input) if inplace else _ops.relu(input)
+
+
+def relu_(input):
+    return _inplace.relu_(input)
+
+
+def sigmoid(input):
+    return _ops.sigmoid(input)
+
+
+def tanh(input):
+    return _ops.tanh(input)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
+    return -softplus(-input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
+    bx = input * beta
+    soft = _ops.log1p(_ops.exp(-_ops.abs(bx))) + _ops.relu(bx)
+    out = soft / beta if beta != 1 else soft
+    return _ops.where(bx > threshold, input, out)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    denom = _ops.norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    n1 = _ops.norm(x1, 2, dim).clamp_min(eps)
+    n2 = _ops.norm(x2, 2, dim).clamp_min(eps)
+    return (x1 * x2).sum(dim) / (n1 * n2)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return _ops.flatten(input, start_dim, end_dim)

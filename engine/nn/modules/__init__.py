@@ -1,0 +1,35 @@
+"""The layer classes of ``engine.nn``."""
+
+from .module import (Module, register_module_forward_hook,  # noqa: F401
+                     register_module_forward_pre_hook, register_module_full_backward_hook,
+                     register_module_full_backward_pre_hook)
+from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .linear import Bilinear, Identity, Linear  # noqa: F401
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6,  # noqa: F401
+                         Sigmoid, SiLU, Softmax, Softmin, Tanh)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa
+                   MSELoss, NLLLoss, SmoothL1Loss)
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
+from .sparse import Embedding  # noqa: F401
+from .flatten import Flatten, Unflatten  # noqa: F401
+from .rnn import LSTMCell, RNNCell, RNNCellBase  # noqa: F401
+
+
+def _optional(modname, names):
+    """Import layer classes written in parallel (convolution, pooling) once they exist."""
+    import importlib
+    try:
+        mod = importlib.import_module(f"{__name__}.{modname}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{modname}":
+            raise
+        return
+    g = globals()
+    for name in getattr(mod, "__all__", names):
+        g[name] = getattr(mod, name)
+
+
+_optional("conv", ("Conv1d", "Conv2d", "ConvTranspose2d"))
+_optional("pooling", ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"))
+del _optional

@@ -1,0 +1,179 @@
+"""The graph view draws the GraphModel: one item per node, states, health, edges, input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from autograd_viz.models import compute_stats
+from ui.graph_view import GraphView, palette
+from ui.graph_view.adapter import look_from_graph, spec_from_graph
+from ui.graph_view.placement import LayoutEngine
+
+from helpers import lenet_structure, make_session
+
+
+@pytest.fixture
+def view(qtbot):
+    v = GraphView()
+    v.resize(900, 700)
+    qtbot.addWidget(v)
+    return v
+
+
+def _show_model(view, session):
+    eng = LayoutEngine()
+    with session.graph.lock:
+        snap = session.graph.graph.copy()
+    spec, placement = eng.place(snap)
+    view.graph_scene.set_graph(spec, placement)
+    view.graph_scene.apply_look(look_from_graph(session.graph.graph, session.health))
+    return eng
+
+
+def test_one_item_per_node_with_op_shape_and_param_labels(view, qtbot):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    scene = view.graph_scene
+    assert sorted(scene.node_ids()) == sorted(s.graph.keys())
+    assert len(scene.node_ids()) == 24
+    spec = scene.spec.nodes
+    assert spec["fc1/AddmmBackward0#0"].title == "AddmmBackward0"
+    assert spec["fc1/AddmmBackward0#0"].subtitle == "[64, 120]"
+    assert spec["param:fc1.weight"].title == "fc1.weight"
+    assert spec["param:fc1.weight"].subtitle == "[120, 400]"
+    assert spec["param:fc1.weight"].leaf
+    view.show()
+    view.set_zoom(1.0)
+    view.center_on_node("param:fc1.weight")
+    texts = [c.text() for c in scene.node_item("param:fc1.weight").childItems()]
+    assert texts == ["fc1.weight", "[120, 400]"]
+
+
+def test_states_health_and_edges_follow_a_step(view):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    scene = view.graph_scene
+    s.graph.begin_pass(0)
+    loss, logsm = "NllLossBackward0#0", "LogSoftmaxBackward0#0"
+    s.graph.node_started(loss, [compute_stats(np.ones(1))])
+    s.graph.node_finished(loss, [compute_stats(np.full(640, 0.01))])
+    bad = compute_stats(np.array([1.0, np.nan]))
+    s.graph.node_started(logsm, [bad])
+    s.health.check_node(logsm, [bad])
+    scene.apply_look(look_from_graph(s.graph.graph, s.health))
+
+    assert scene.node_item(loss).brush().color() == palette.STATE_FILL["done"]
+    assert scene.node_item(logsm).pen().color() == palette.HEALTH_BORDER["nan"][0]
+    assert scene.node_item(logsm).brush().color() == palette.NAN_FILL
+    assert scene.node_item("fc3/AddmmBackward0#0").brush().color() == palette.STATE_FILL["pending"]
+    assert scene.current == logsm          # the running node is the current one
+    assert scene._current_ring.isVisible()
+    assert scene.edge_bucket_of((loss, logsm)) == palette.edge_bucket(0.01 * np.sqrt(640))
+    assert scene.edge_bucket_of((logsm, "fc3/AddmmBackward0#0")) == "none"
+    # a NaN sent along an edge draws it in the 'nan' bucket
+    s.graph.node_finished(logsm, [bad])
+    scene.apply_look(look_from_graph(s.graph.graph, s.health))
+    assert scene.edge_bucket_of((logsm, "fc3/AddmmBackward0#0")) == "nan"
+    paths = scene.edge_paths("nan")
+    assert paths and not paths[0].isEmpty()
+
+
+def test_click_selects_and_right_click_asks_for_a_breakpoint(view, qtbot):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    view.show()
+    view.set_zoom(1.0)
+    key = "fc2/AddmmBackward0#0"
+    view.center_on_node(key)
+    pos = view.mapFromScene(view.graph_scene.node_rect(key).center())
+    with qtbot.waitSignal(view.nodeClicked) as clicked:
+        qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert clicked.args == [key]
+    assert view.graph_scene.selected == key
+    with qtbot.waitSignal(view.breakpointToggleRequested) as bp:
+        qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.RightButton, pos=pos)
+    assert bp.args == [key]
+
+
+def test_search_cycles_through_matches_and_centres(view):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    view.show()
+    first = view.find("addmm")
+    second = view.find("addmm")
+    third = view.find("addmm")
+    assert {first, second, third} == {"fc1/AddmmBackward0#0", "fc2/AddmmBackward0#0",
+                                       "fc3/AddmmBackward0#0"}
+    assert view.find("fc1.weight") == "param:fc1.weight"
+    assert view.find("no such node") is None
+
+
+def test_labels_only_above_a_zoom_level(view):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    view.show()
+    view.set_zoom(0.1)
+    assert not view.graph_scene.labels_visible
+    view.set_zoom(1.0)
+    assert view.graph_scene.labels_visible
+    assert view.graph_scene.labelled_count() > 0
+
+
+def test_forward_direction_flips_the_picture(view):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    _show_model(view, s)
+    scene = view.graph_scene
+    y_loss = scene.node_rect("NllLossBackward0#0").center().y()
+    y_leaf = scene.node_rect("param:conv1.weight").center().y()
+    assert y_loss < y_leaf          # backward: the loss on top
+    scene.set_direction("forward")
+    assert scene.node_rect("NllLossBackward0#0").center().y() > scene.node_rect("param:conv1.weight").center().y()
+    assert len(scene.node_ids()) == 24
+
+
+def test_collapsed_module_is_one_box(view):
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    eng = LayoutEngine()
+    spec, placement = eng.place(s.graph.snapshot(), {"fc1"})
+    view.graph_scene.set_graph(spec, placement)
+    ids = view.graph_scene.node_ids()
+    assert "fc1/AddmmBackward0#0" not in ids and "param:fc1.weight" not in ids
+    box = eng.scene_key("param:fc1.weight")
+    assert box in ids
+    assert view.graph_scene.spec.nodes[box].title == "fc1"
+    # a NaN inside the collapsed module shows on its box
+    look = look_from_graph(s.graph.graph, None)
+    look.health["param:fc1.weight"] = "nan"
+    view.graph_scene.apply_look(eng.look_for_scene(look, view.graph_scene.spec))
+    assert view.graph_scene.node_item(box).pen().color() == palette.HEALTH_BORDER["nan"][0]
+
+
+def test_two_thousand_nodes_build_one_item_each(view):
+    from benchmarks._graphs import layered_random_dag
+    g = layered_random_dag(2000)
+    spec, placement = LayoutEngine().place(g)
+    view.graph_scene.set_graph(spec, placement)
+    assert len(view.graph_scene.node_ids()) == 2000
+    view.show()
+    view.fit()
+    assert not view.graph_scene.labels_visible      # zoomed out: no labels
+    assert view.graph_scene.labelled_count() < 100   # only what was on screen at 1:1
+    ranks = {r for r, _tile in view.graph_scene._edge_items}
+    assert ranks == {0}                 # no gradient yet: every edge in the 'none' bucket
+
+
+def test_spec_from_graph_uses_parameter_names():
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    spec = spec_from_graph(s.graph.snapshot())
+    assert spec.nodes["param:conv1.weight"].title == "conv1.weight"
+    assert spec.nodes["param:conv1.weight"].subtitle == "[6, 1, 5, 5]"

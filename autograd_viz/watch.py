@@ -32,7 +32,7 @@ from .breakpoints import BreakpointList
 from .controller import _RUN, StepController, StopTraining
 from .keys import assign_keys
 from .models.debugger_state import Checkpoint, DebuggerState
-from .models.graph import GraphModel, structure_id
+from .models.graph import GraphModel, structure_id, worst_flag
 from .models.health import HealthModel, HealthThresholds
 from .models.history import HistoryModel
 from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, compute_histogram,
@@ -128,12 +128,18 @@ class Session:
         self.attached = Signal("session.attached")
         self.detached = Signal("session.detached")
         self.modules = ModuleTracker()
-        self.summaries_kept = 1
         self.last_summary: IterationSummary | None = None
         self.recorder = None             # set by watch(record=...)
         self._owned_recorder = None      # closed on detach when watch() made it
         self._handle = None
         self._lock = threading.RLock()
+        self._handlers = {
+            "node_created": self._on_node_created, "node_started": self._on_node_started,
+            "node_finished": self._on_node_finished, "grad_accumulated": self._on_grad_accumulated,
+            "backward_started": self._on_backward_started,
+            "backward_finished": self._on_backward_finished,
+            "optimizer_step": self._on_optimizer_step,
+        }
         self._reset_run()
 
     # -- public API ------------------------------------------------------------------
@@ -246,7 +252,6 @@ class Session:
         self._iter_started = False
         self._pending_summary: IterationSummary | None = None
         self._t_last_close = time.perf_counter()
-        self._wall_last = time.time()
         self._pass_loss = None
         self._key_of: dict = {}          # id(node) -> key (this pass)
         self._alive: list = []           # nodes of this pass (keeps ids unique)
@@ -256,6 +261,8 @@ class Session:
         self._grad_cache: dict = {}      # id(tensor) -> (tensor, Stats) sent, not yet received
         self._fresh_grad: dict = {}      # id(leaf) -> Stats of its first gradient this pass
         self._node_in: dict = {}         # key -> grads_in stats this pass
+        self._log: list = []             # (key, grads_in stats, grads_out stats or None) per event
+        self._flushed = 0                # how much of _log the models have seen
         self._node_stats: dict = {}      # key -> NodeStats this pass
         self._leaf_vars: dict = {}       # param name -> leaf tensor (all passes of the iteration)
         self._grad_stats: dict = {}      # param name -> Stats of .grad after the last pass
@@ -276,21 +283,10 @@ class Session:
     # -- the listener ----------------------------------------------------------------
 
     def _on_event(self, ev):
-        k = ev.kind
-        if k == "node_created":
-            self._on_node_created(ev)
-        elif k == "node_started":
-            self._on_node_started(ev)
-        elif k == "node_finished":
-            self._on_node_finished(ev)
-        elif k == "grad_accumulated":
-            self._on_grad_accumulated(ev)
-        elif k == "backward_started":
-            self._on_backward_started(ev)
-        elif k == "backward_finished":
-            self._on_backward_finished(ev)
-        elif k == "optimizer_step":
-            self._on_optimizer_step(ev)
+        """The one engine listener: dispatch on the event kind (unknown kinds ignored)."""
+        handler = self._handlers.get(ev.kind)
+        if handler is not None:
+            handler(ev)
 
     def _checkpoint(self, kind, ev=None, key=None, grads_in=None, grads_out=None):
         ctl = self.controller
@@ -298,6 +294,13 @@ class Session:
             raise ctl._stop
         if ctl._mode == _RUN and not ctl.breakpoints._active:   # running, nothing to check
             return
+        # The thread may stop here: bring the models up to this point first.
+        self._flush()
+        if key is not None and ev is not None:
+            live = {(key, "grad_in"): getattr(ev, "grads_in", None)}
+            if getattr(ev, "grads_out", None) is not None:
+                live[(key, "grad_out")] = ev.grads_out
+            self.stats._node_grads = live
         info = self._info.get(key) if key is not None else None
         if info is None:
             info = (None, None, None, None)
@@ -343,6 +346,24 @@ class Session:
         self._depth += 1
         if self._depth > 1:            # a backward inside a backward: not a new pass
             return
+        try:
+            self._start_pass(ev)
+        except StopTraining:
+            # Raising out of BackwardStarted would leave the engine's grad mode switched
+            # (it emits this event before its try/finally). The stop is sticky in the
+            # controller: the pass's first NodeStarted checkpoint raises it instead, inside
+            # the engine's error handling (BackwardFinished(error) follows).
+            if self.controller._stop is None:
+                raise
+        except BaseException:
+            # The engine emits no BackwardFinished for a pass whose start raised: undo
+            # the bookkeeping here.
+            self._depth -= 1
+            self.graph.end_pass()
+            self._drop_pass_refs()
+            raise
+
+    def _start_pass(self, ev):
         if self._passes_in_iter and not self._seen_optimizer and self._leaves_touched():
             # No optimizer: a new pass after the parameters were updated or their
             # gradients reset closes the iteration (untouched: gradient accumulation).
@@ -353,7 +374,9 @@ class Session:
         self._bw_report = False
         loss = None
         tensors = ev.tensors
-        if len(tensors) == 1 and tensors[0]._data.size == 1:
+        # autograd.grad(...) (inputs given) is an auxiliary pass (a gradient penalty),
+        # not the loss of the iteration.
+        if len(tensors) == 1 and tensors[0]._data.size == 1 and ev.inputs is None:
             loss = float(tensors[0]._data.reshape(-1)[0])
             self._losses.append(loss)
         self._pass_loss = loss
@@ -432,6 +455,8 @@ class Session:
         self._alive = order
         self._node_in = {}
         self._node_stats = {}
+        self._log = []
+        self._flushed = 0
         tensors = self.stats._tensors
         for key, (op, module, pname, src, var), n in zip(keys, metas, order):
             if var is not None:
@@ -481,16 +506,18 @@ class Session:
     def _on_node_started(self, ev):
         key = self._key_of.get(id(ev.node))
         if key is None or self._depth != 1:
+            if self.controller._stop is not None:     # a stop deferred from the pass start
+                raise self.controller._stop
             return
         s_in = self._stats_of(ev.grads_in, cache_out=False)
         self._node_in[key] = s_in
         var = getattr(ev.node, "variable", None)
         if var is not None:
-            # .grad is None now: after accumulation it holds exactly this gradient.
-            self._fresh_grad[id(var)] = s_in[0] if var.grad is None else None
-        self.graph.node_started(key, s_in)
-        self.stats._node_grads = {(key, "grad_in"): ev.grads_in}
-        self.graph.set_health(key, self.health.check_node(key, s_in))
+            # .grad is None now (and no hook may change what arrives): after the
+            # accumulation it holds exactly this gradient, whose stats we have.
+            fresh = var.grad is None and not getattr(var, "_hooks", None)
+            self._fresh_grad[id(var)] = s_in[0] if fresh else None
+        self._log.append((key, s_in, None))
         if not self._bw_report and key in self._roots and nonfinite_kind(s_in):
             self._backward_origin(key, nonfinite_kind(s_in), seed=True)
         self._checkpoint("node_started", ev, key, s_in)
@@ -501,11 +528,7 @@ class Session:
             return
         s_in = self._node_in.get(key) or []
         s_out = self._stats_of(ev.grads_out, cache_out=True) if self.config.grad_out_stats else []
-        self.graph.node_finished(key, s_out)
-        ns = NodeStats(key, self._iteration, s_in, s_out)
-        self._node_stats[key] = ns
-        self.stats.set_node(ns)
-        self.stats._node_grads[(key, "grad_out")] = ev.grads_out
+        self._log.append((key, s_in, s_out))
         if not self._bw_report and s_out:
             kind = nonfinite_kind(s_out)
             if kind and not nonfinite_kind(s_in):
@@ -518,6 +541,43 @@ class Session:
             return
         s_in = self._node_in.get(key)
         self._checkpoint("grad_accumulated", ev, key, s_in)
+
+    def _flush(self) -> None:
+        """Apply the pass log (node started/finished with their statistics) to the
+        graph, health and statistics models, one node at a time: used when someone
+        may look mid-pass (a checkpoint that can pause)."""
+        log = self._log
+        i = self._flushed
+        if i >= len(log):
+            return
+        graph, health, it = self.graph, self.health, self._iteration
+        for key, s_in, s_out in log[i:]:
+            if s_out is None:
+                graph.node_started(key, s_in)
+                graph.set_health(key, health.check_node(key, s_in))
+            else:
+                graph.node_finished(key, s_out)
+                ns = NodeStats(key, it, s_in, s_out)
+                self._node_stats[key] = ns
+                self.stats.set_node(ns)
+        self._flushed = len(log)
+
+    def _apply_log_bulk(self) -> None:
+        """End of a pass nobody watched step by step: apply the whole log at once."""
+        log = self._log
+        if self._flushed:
+            self._flush()
+            return
+        it = self._iteration
+        finished = [(key, s_in, s_out) for key, s_in, s_out in log if s_out is not None]
+        flags = self.health.check_nodes((key, s_in) for key, s_in, _ in finished)
+        nss = [NodeStats(key, it, s_in, s_out) for key, s_in, s_out in finished]
+        for ns in nss:
+            self._node_stats[ns.key] = ns
+        self.graph.apply_pass([(key, s_in, s_out, worst_flag(flags.get(key)))
+                               for key, s_in, s_out in finished])
+        self.stats.set_nodes(nss)
+        self._flushed = len(log)
 
     def _backward_origin(self, key, kind, seed=False):
         self._bw_report = True
@@ -535,6 +595,7 @@ class Session:
         if self._depth > 0:
             return
         self._depth = 0
+        self._apply_log_bulk()
         self.graph.end_pass()
         # Parameter gradients as they stand after this pass (a manual update may zero
         # them before the iteration closes).

@@ -105,10 +105,13 @@ def _throughput(steps: int, window: bool) -> float:
         win.resize(1400, 900)
         win.show()
         win.set_session(run)
+        loop = QtCore.QEventLoop()
+        poll = QtCore.QTimer()
+        poll.timeout.connect(lambda: None if run.running else loop.quit())
+        poll.start(100)
         run.start()
-        while run.running:
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        app.processEvents()
+        loop.exec()            # a real event loop: idle between the window's 30 Hz redraws
+        poll.stop()
         win.close()
     else:
         run.start()

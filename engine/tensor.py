@@ -56,8 +56,6 @@ class Tensor:
         t.grad_fn = None
         t._output_nr = 0
         t._vc = [0]
-        t._acc = None
-        t._base = None
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -172,7 +170,8 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def _grad_accumulator(self):
-        acc = self._acc() if self._acc is not None else None
+        ref = getattr(self, "_acc", None)
+        acc = ref() if ref is not None else None
         if acc is None:
             acc = AccumulateGrad(self)
             self._acc = weakref.ref(acc)
@@ -380,8 +379,6 @@ def _init(t, arr):
     t.grad_fn = None
     t._output_nr = 0
     t._vc = [0]
-    t._acc = None
-    t._base = None
 
 
 def _host(arr):

@@ -2,12 +2,13 @@
 
 A small classifier learns the 8x8 digits with a cross-entropy written by hand, the way
 it is often first written: softmax, then log, then the dot product with the one-hot
-target. It trains well for a while. But the pixels are fed unscaled (0..16), the logits
-grow as the network grows confident, and once a wrong class's probability underflows
-float32 to exactly 0, ``torch.log(probs)`` returns ``-inf`` there. The one-hot target is
-0 at that class, and ``0 * -inf`` is NaN: the loss is NaN, and in the backward pass
-``LogBackward0`` divides a zero gradient by a zero probability and sends NaN into every
-parameter. One step later all the weights are NaN.
+target. It trains well for a while (SGD with momentum, accuracy past 90%). But the
+pixels are fed unscaled (0..16), so the logits are large and swing widely from step to
+step, and once a wrong class's probability underflows float32 to exactly 0,
+``torch.log(probs)`` returns ``-inf`` there. The one-hot target is 0 at that class, and
+``0 * -inf`` is NaN: the loss is NaN, and in the backward pass ``LogBackward0`` divides
+a zero gradient by a zero probability and sends NaN into every parameter. One step
+later all the weights would be NaN.
 
 Under the debugger with "break on non-finite gradient", the run stops at the
 ``LogBackward0`` node, and the node's forward line is the ``torch.log`` call in
@@ -18,7 +19,7 @@ Headless, the script reports the first iteration whose loss or gradients are not
 and stops.
 
 Run it:
-    python samples/nan_hunt.py            # NaN after a few dozen iterations
+    python samples/nan_hunt.py            # NaN after a few hundred iterations
     python samples/nan_hunt.py --fix
     autograd-viz run samples/nan_hunt.py  # then: break on non-finite gradient
 """
@@ -63,8 +64,8 @@ def load_data():
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fix", action="store_true", help="use log_softmax instead of log(softmax)")
-    parser.add_argument("--steps", type=int, default=300, help="number of optimizer iterations")
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--steps", type=int, default=1000, help="number of optimizer iterations")
+    parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
@@ -77,7 +78,7 @@ def main(argv=None) -> dict:
     pixels, one_hot, labels = load_data()
     loader = DataLoader(TensorDataset(pixels, one_hot), batch_size=args.batch_size, shuffle=True)
     model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-    optimizer = optim.SGD(model.parameters(), lr=args.lr)
+    optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     loss_fn = soft_target_cross_entropy_fixed if args.fix else soft_target_cross_entropy
 
     step = 0
@@ -98,7 +99,7 @@ def main(argv=None) -> dict:
                       "stopping (try --fix)")
                 break
             optimizer.step()
-            if step % 10 == 0 or step == args.steps:
+            if step % 20 == 0 or step == args.steps:
                 with torch.no_grad():
                     accuracy = (model(pixels).argmax(1) == labels).float().mean().item()
                 print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {100 * accuracy:.1f}%",

@@ -58,7 +58,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent = RecentFiles(self.settings, self)
         self._exception_dialog = None
         self._mode = None
-        self._follow_session = None
+        self.mode_events = 0             # debugger mode changes handled (tests wait on it)
+        self.last_mode_event = None
 
         # centre: graph view with its own small toolbar
         self.graph_view = GraphView()
@@ -453,6 +454,8 @@ class MainWindow(QtWidgets.QMainWindow):
         flags = frozenset()
         if health is not None:
             flags = health.nodes.get(key) or (health.params.get(attrs.get("param")) or frozenset())
+        if any(s is not None and not s.finite for s in (attrs.get("grad_out") or ())):
+            flags = flags | {"sends a non-finite gradient"}
         self.inspector.show_node(key, attrs, getattr(self.session, "stats", None), flags)
         self.graph_view.graph_scene.select(key)
         if attrs.get("param"):
@@ -575,9 +578,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_script_error(*payload)
 
     def _on_mode(self, mode):
+        self.mode_events += 1
+        self.last_mode_event = mode
         state = getattr(self.session, "state", None)
         if state is None:
             return
+        self.bridge.mark("breakpoints")      # hit counts changed
         self.refresh()
         cp = state.checkpoint
         if mode == "paused" and cp is not None and cp.key and (

@@ -186,8 +186,10 @@ class ParametersPanel(QtWidgets.QWidget):
             return
         self._seen = key
         selected = self.selected_name()
-        self.model.set_rows(rows_from_models(stats, history, health))
-        if self.table.columnWidth(COL_NAME) < 120:
+        rows = rows_from_models(stats, history, health)
+        grew = len(rows) != self.model.rowCount()
+        self.model.set_rows(rows)
+        if grew:                 # size the columns once per set of parameters, not per frame
             self.table.resizeColumnsToContents()
         if selected:
             self.select(selected)

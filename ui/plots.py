@@ -35,7 +35,8 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
     w.setLabel("bottom", "iteration")
     w.showGrid(x=True, y=True, alpha=0.2)
     w.setLogMode(y=log_y)
-    w.addLegend(offset=(-10, 10), labelTextSize="8pt")
+    w.addLegend(offset=(-10, 10), labelTextSize="8pt", brush=(255, 255, 255, 200),
+                pen=(200, 200, 200))
     return w
 
 
@@ -64,7 +65,9 @@ class PlotsPanel(QtWidgets.QTabWidget):
         self.addTab(self.current_plot, "This iteration")
         self.metric_curves: dict = {}
         self.flow_curves: dict = {}
-        self._seen = (-1, -1)
+        self._drawn: dict = {}          # tab index -> history key it was last drawn for
+        self._source = (None, None)
+        self.currentChanged.connect(lambda _i: self.refresh(*self._source))
         self.bar_names: list = []
         self.bar_norms: list = []
 
@@ -86,28 +89,39 @@ class PlotsPanel(QtWidgets.QTabWidget):
                     plot.plotItem.legend.removeItem(c)
             table.clear()
         self.current_bars.setOpts(x=[], height=[])
-        self._seen = (-1, -1)
+        self._drawn = {}
 
     def refresh(self, history, stats=None, force: bool = False):
-        """Redraw from a HistoryModel (and the StatsModel for this iteration's bars)."""
+        """Redraw the visible tab from a HistoryModel (and the StatsModel for this
+        iteration's bars); hidden tabs are drawn when they are shown."""
+        self._source = (history, stats)
         if history is None:
             return
-        key = (history.iterations, history.last_iteration)
-        if key == self._seen and not force:
+        key = (id(history), history.iterations, history.last_iteration)
+        tab = self.currentIndex()
+        if self._drawn.get(tab) == key and not force:
             return
-        self._seen = key
+        self._drawn[tab] = key
         with history.lock:
-            lx, ly = history.loss.points()
-            metrics = {k: s.points() for k, s in history.metrics.items()}
-            flows = {k: s.points() for k, s in history.grad_norms.items()}
-        self.loss_curve.setData(lx, ly, connect="finite")
-        self.loss_smooth.setData(lx, ema(ly), connect="finite")
-        for k, (x, y) in metrics.items():
-            self._curve(self.metric_curves, self.metrics_plot, k).setData(x, y, connect="finite")
-        for k, (x, y) in flows.items():
-            y = np.where(y > 0, y, np.nan)  # log scale: zeros cannot be drawn
-            self._curve(self.flow_curves, self.flow_plot, k).setData(x, y, connect="finite")
-        self._refresh_current(flows, stats)
+            if tab == 0:
+                lx, ly = history.loss.points()
+            metrics = {k: s.points() for k, s in history.metrics.items()} if tab == 1 else {}
+            flows = ({k: s.points() for k, s in history.grad_norms.items()}
+                     if tab in (2, 3) else {})
+        if tab == 0:
+            few = len(lx) <= 60          # a handful of iterations: show the points themselves
+            self.loss_curve.setData(lx, ly, connect="finite", symbol="o" if few else None,
+                                    symbolSize=5, symbolBrush="#6baed6", symbolPen=None)
+            self.loss_smooth.setData(lx, ema(ly), connect="finite")
+        elif tab == 1:
+            for k, (x, y) in metrics.items():
+                self._curve(self.metric_curves, self.metrics_plot, k).setData(x, y, connect="finite")
+        elif tab == 2:
+            for k, (x, y) in flows.items():
+                y = np.where(y > 0, y, np.nan)  # log scale: zeros cannot be drawn
+                self._curve(self.flow_curves, self.flow_plot, k).setData(x, y, connect="finite")
+        else:
+            self._refresh_current(flows, stats)
 
     def _refresh_current(self, flows: dict, stats):
         names, norms = [], []

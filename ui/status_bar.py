@@ -42,12 +42,10 @@ class DebugStatusBar(QtWidgets.QStatusBar):
         if samples is not None and mode == "running":
             if self._rate_mark is None or samples < self._rate_mark[1]:
                 self._rate_mark = (now, samples)
-            elif now - self._rate_mark[0] >= 1.0:
+            elif now - self._rate_mark[0] >= 1.0 and samples > self._rate_mark[1]:
                 t0, s0 = self._rate_mark
                 self.rate = (samples - s0) / (now - t0)
                 self._rate_mark = (now, samples)
         elif mode != "running":
-            self._rate_mark = None
-        if mode != "running" and mode != "paused":
-            self.rate = None if samples is None else self.rate
+            self._rate_mark = None       # paused time does not count; keep the last rate
         self.speed.setText(f"{self.rate:,.0f} samples/s" if self.rate is not None else "— samples/s")

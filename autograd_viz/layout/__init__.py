@@ -5,8 +5,9 @@ structure changes; ``layout(graph, collapsed={'features'})`` draws a module grou
 one box keyed ``GroupNode('features')``. Steps, one module each: :mod:`.layering`
 (layers by longest path, cycles broken), :mod:`.proper` (dummy nodes, bundled long
 edges), :mod:`.ordering` (barycentric sweeps, groups contiguous), :mod:`.crossings`
-(numpy crossing count), :mod:`.coordinates` (least-squares placement, straight trunks),
-:mod:`.sugiyama` (the pipeline and the screen mapping).
+(numpy crossing count), :mod:`.coordinates` (placement, straight chains and trunks),
+:mod:`.geometry` (screen mapping, edge polylines, group boxes), :mod:`.sugiyama` (the
+pipeline and its options), :mod:`.cache` and :mod:`.collapse`.
 """
 
 from .cache import LayoutCache, structure_signature

@@ -1,16 +1,20 @@
 """Step 4: coordinates. Positions along each layer (breadth) and of the layers (depth).
 
-Breadth: minimise sum over edges of ``w * (x_u - x_v)**2`` subject to each layer's order
-and minimum separations (half widths + gap + group margins). Block coordinate descent:
-sweep the layers down and up; each layer moves to the weighted mean of its neighbours in
-the layer just fixed, projected onto the separation constraints exactly by weighted
-isotonic regression (pool adjacent violators, O(n)). Weights follow Gansner et al.:
-1 between real nodes, 2 real-dummy, 8 dummy-dummy, so long edges pull themselves straight.
-A final pass straightens every dummy column (trunk) into as few vertical runs as the
+Breadth: minimise the sum over edges of ``w * |x_u - x_v|`` subject to each layer's
+order and minimum separations (half widths + gap + group margins), by block coordinate
+descent: sweep the layers down, up, and down again against both neighbouring layers;
+each layer moves to the positions nearest its neighbours, projected exactly onto the
+separation constraints by isotonic regression (pool adjacent violators, blocks at the
+weighted median). Absolute values rather than squares keep chains straight: a node
+stays in line with its heavier neighbour instead of settling at a mean, so an unrolled
+RNN's hidden-state chain runs straight down instead of drifting sideways step by step.
+Weights follow Gansner et al. (1 real-real, 2 real-dummy, 8 dummy-dummy, so long edges
+pull themselves straight) plus a heavier edge from each node to its main child. A final
+pass straightens every dummy column (trunk) into as few vertical runs as the
 neighbours' free space allows, so long edges have few bends.
 
 All coordinates here are abstract: ``b`` along a layer, ``d`` across layers (downwards);
-:mod:`.sugiyama` maps them onto the screen for the chosen direction.
+:mod:`.geometry` maps them onto the screen for the chosen direction.
 """
 
 from __future__ import annotations
@@ -209,15 +213,17 @@ def _edge_weights(pg: ProperGraph, dag_edges: list[tuple[int, int]],
                 best = v
         heavy_child[u] = best
 
-    def weight(u: int, v: int) -> float:
+    below = []
+    for u, outs in enumerate(pg.succ):
         if u >= n_real:
-            return 8.0 if v >= n_real else 2.0
-        if v >= n_real:
-            return 2.0
-        return heavy if heavy_child[u] == v else 1.0
-
-    below = [[(v, weight(u, v)) for v in outs] for u, outs in enumerate(pg.succ)]
-    above = [[(u, weight(u, v)) for u in ins] for v, ins in enumerate(pg.pred)]
+            below.append([(v, 8.0 if v >= n_real else 2.0) for v in outs])
+        else:
+            hc = heavy_child[u]
+            below.append([(v, 2.0 if v >= n_real else heavy if v == hc else 1.0) for v in outs])
+    above: list[list[tuple[int, float]]] = [[] for _ in range(pg.n)]
+    for u, pairs in enumerate(below):
+        for v, w in pairs:
+            above[v].append((u, w))
     return above, below
 
 

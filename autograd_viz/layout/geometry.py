@@ -29,6 +29,33 @@ class Frame:
         self.direction = direction
         self.b_min, self.b_max, self.d_min, self.d_max = b_min, b_max, d_min, d_max
 
+    @classmethod
+    def around(cls, direction: str, pg: ProperGraph, self_loops, x: np.ndarray, centre: np.ndarray,
+               bsize: np.ndarray, dsize: np.ndarray, boxes: dict) -> "Frame":
+        """The frame whose extent holds every box, dummy, self-loop and group box."""
+        n = pg.n_real
+        lo_b, hi_b, lo_d, hi_d = [], [], [], []
+        if pg.n:
+            lo_b.append(float(x.min()))
+            hi_b.append(float(x.max()))
+            lo_d.append(float(centre.min()))
+            hi_d.append(float(centre.max()))
+        if n:
+            d = centre[np.asarray(pg.layer[:n], dtype=np.int64)]
+            lo_b.append(float((x[:n] - bsize[:n] / 2).min()))
+            hi_b.append(float((x[:n] + bsize[:n] / 2).max()))
+            lo_d.append(float((d - dsize[:n] / 2).min()))
+            hi_d.append(float((d + dsize[:n] / 2).max()))
+        for v in self_loops:
+            hi_b.append(float(x[v] + bsize[v] / 2 + SELF_LOOP))
+        for b0, d0, b1, d1 in boxes.values():
+            lo_b.append(b0)
+            lo_d.append(d0)
+            hi_b.append(b1)
+            hi_d.append(d1)
+        return cls(direction, min(lo_b, default=0.0), max(hi_b, default=0.0),
+                   min(lo_d, default=0.0), max(hi_d, default=0.0))
+
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         bw, dw = self.b_max - self.b_min, self.d_max - self.d_min

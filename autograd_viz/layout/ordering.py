@@ -2,8 +2,9 @@
 
 Start from a depth-first order (children next to their parent), then sweep down (order
 each layer by the mean position of its nodes' predecessors) and up (successors),
-alternately, keeping the best order seen; stop when a few sweeps in a row bring no
-improvement or no crossing is left. Within a layer every module group (and each of its
+alternately, keeping the best order seen, until a few sweeps in a row bring no
+improvement; then the same with the mean over both neighbouring layers, which finds
+another fifth or so fewer crossings. Stop early when no crossing is left. Within a layer every module group (and each of its
 subgroups) stays contiguous: a layer is sorted as a tree of groups, each group placed by
 the mean barycentre of its members.
 
@@ -50,6 +51,22 @@ def initial_order(pg: ProperGraph, kind: str = "dfs") -> list[list[int]]:
     return layers
 
 
+def _contiguous(order: list[int], gpath: list[tuple]) -> bool:
+    """Whether every group's members form one run in ``order``."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for i, v in enumerate(order):
+        for g in gpath[v]:
+            if g in first:
+                last[g] = i
+                count[g] += 1
+            else:
+                first[g] = last[g] = i
+                count[g] = 1
+    return all(last[g] - first[g] + 1 == c for g, c in count.items())
+
+
 def _sort_layer(lay: list[int], bary: list[float], pos: list[int], gpath: list[tuple],
                 grouped: bool) -> list[int]:
     """``lay`` ordered by barycentre (ties: current position), each group contiguous.
@@ -61,8 +78,11 @@ def _sort_layer(lay: list[int], bary: list[float], pos: list[int], gpath: list[t
     level and keeps each group's members together; the smallest position breaks ties
     uniquely, so the order is total.
     """
-    if not grouped:
-        return sorted(lay, key=lambda v: (bary[v], pos[v]))
+    plain = sorted(lay, key=lambda v: (bary[v], pos[v]))
+    if not grouped or _contiguous(plain, gpath):
+        # When plain order keeps every group together it is also the grouped order:
+        # adjacent runs X before Y have every key of X below every key of Y.
+        return plain
     total: dict[int, float] = {}
     count: dict[int, int] = {}
     tie: dict[int, int] = {}
@@ -130,7 +150,8 @@ def reduce_crossings(pg: ProperGraph, layers: list[list[int]], max_sweeps: int =
     """Reorder ``layers`` to reduce crossings.
 
     Returns ``(best_layers, crossings_before, crossings_after)``; ``before`` is counted
-    on the given order once groups are made contiguous.
+    on the given order once groups are made contiguous. Each phase stops after
+    ``patience`` sweeps in a row without a gain of 1%, or after ``max_sweeps``.
     """
     n = pg.n
     pos = [0] * n
@@ -156,20 +177,35 @@ def reduce_crossings(pg: ProperGraph, layers: list[list[int]], max_sweeps: int =
     bary = [0.0] * n
     down = range(1, len(layers))
     up = range(len(layers) - 2, -1, -1)
-    stale = 0
-    for sweep in range(max_sweeps):
-        if best == 0:
-            break
-        if sweep % 2 == 0:
-            _sweep(layers, pos, bary, pg.pred, down, 1, gpath, grouped_layer)
-        else:
-            _sweep(layers, pos, bary, pg.succ, up, -1, gpath, grouped_layer)
-        c = count()
-        if c < best:
-            best, stale = c, 0
-            best_layers = [lay[:] for lay in layers]
-        else:
-            stale += 1
+    both = [a + b for a, b in zip(pg.pred, pg.succ)]
+    # Phase 1 orders each layer by the layer just placed (predecessors going down,
+    # successors going up); phase 2, from the best order so far, by both neighbouring
+    # layers at once, which frees orders the one-sided sweeps keep locking in.
+    for phase in (0, 1):
+        if phase == 1 and best:
+            layers = [lay[:] for lay in best_layers]
+            for lay in layers:
+                for p, v in enumerate(lay):
+                    pos[v] = p
+        stale = 0
+        for sweep in range(max_sweeps):
+            if best == 0:
+                break
+            going_down = sweep % 2 == 0
+            nbrs = both if phase else pg.pred if going_down else pg.succ
+            if going_down:
+                _sweep(layers, pos, bary, nbrs, down, 1, gpath, grouped_layer)
+            else:
+                _sweep(layers, pos, bary, nbrs, up, -1, gpath, grouped_layer)
+            c = count()
+            if c < best:
+                # Only a gain of 1% or more counts as progress: long tails of tiny gains
+                # cost more time than they are worth.
+                stale = 0 if c < 0.99 * best else stale + 1
+                best = c
+                best_layers = [lay[:] for lay in layers]
+            else:
+                stale += 1
             if stale >= patience:
                 break
     return best_layers, before, best

@@ -70,12 +70,12 @@ def build_proper(ranking: Ranking, gpath: list[tuple[int, ...]], bundle: bool = 
     def dummies(top: int, bottom: int, path: tuple) -> list[int]:
         """A column of dummies in layers top..bottom (inclusive), linked downwards."""
         first = len(layer)
-        ids = list(range(first, first + bottom - top + 1))
+        count = bottom - top + 1
+        ids = list(range(first, first + count))
         layer.extend(range(top, bottom + 1))
-        for i in ids:
-            succ.append([i + 1])
-            pred.append([i - 1])
-            paths.append(path)
+        succ.extend([[i + 1] for i in ids])
+        pred.extend([[i - 1] for i in ids])
+        paths.extend([path] * count)
         succ[ids[-1]] = []
         pred[ids[0]] = []
         pg.columns.append(ids)

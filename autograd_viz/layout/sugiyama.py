@@ -3,7 +3,9 @@ coordinates, and maps the result onto the screen for the chosen direction."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -13,7 +15,7 @@ import numpy as np
 
 from .collapse import collapse_groups
 from .coordinates import Spacing, assign_breadth, assign_depth, straighten_columns
-from .geometry import SELF_LOOP, Frame, edge_polylines, group_boxes
+from .geometry import Frame, edge_polylines, group_boxes
 from .keys import canonical_key, group_path
 from .layering import rank
 from .ordering import initial_order, reduce_crossings
@@ -97,6 +99,25 @@ def node_box(label: str, opts: LayoutOptions) -> tuple[float, float]:
     return w, len(lines) * opts.line_height + 2 * opts.pad_y
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for the duration.
+
+    A layout allocates some 10^5 small lists and tuples that all stay alive until it
+    returns and form no reference cycles; the collector would scan them over and over
+    (about a fifth of the run time at 10,000 nodes). Reference counting still frees
+    everything as usual. The previous state is restored, so nesting and concurrent
+    layouts in two threads leave the collector enabled afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def layout(graph: nx.DiGraph, options: LayoutOptions | None = None, *, collapsed=(),
            **overrides) -> Layout:
     """Lay out ``graph`` in layers; see :class:`LayoutOptions` for ``overrides``.
@@ -112,6 +133,11 @@ def layout(graph: nx.DiGraph, options: LayoutOptions | None = None, *, collapsed
     if not isinstance(graph, nx.DiGraph):
         raise TypeError(f"layout() needs a networkx.DiGraph, not {type(graph).__name__}")
     opts = (options or LayoutOptions()).with_overrides(**overrides)
+    with _cyclic_gc_paused():
+        return _layout(graph, opts, collapsed)
+
+
+def _layout(graph: nx.DiGraph, opts: LayoutOptions, collapsed) -> Layout:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -158,26 +184,8 @@ def layout(graph: nx.DiGraph, options: LayoutOptions | None = None, *, collapsed
     bs_a = np.asarray(bsize, dtype=float)
     ds_a = np.asarray(dsize, dtype=float)
     boxes = group_boxes(pg, x, centre, bsize, dsize, sp)
-    real_d = centre_a[np.asarray(layer[:n], dtype=np.int64)] if n else centre_a[:0]
-    lo_b = [xa.min()] if pg.n else []
-    hi_b = [xa.max()] if pg.n else []
-    lo_d = [centre_a.min()] if pg.n_layers else []
-    hi_d = [centre_a.max()] if pg.n_layers else []
-    if n:
-        lo_b.append((xa[:n] - bs_a[:n] / 2).min())
-        hi_b.append((xa[:n] + bs_a[:n] / 2).max())
-        lo_d.append((real_d - ds_a[:n] / 2).min())
-        hi_d.append((real_d + ds_a[:n] / 2).max())
-    for v in ranking.self_loops:
-        hi_b.append(x[v] + bsize[v] / 2 + SELF_LOOP)
-    for b0, d0, b1, d1 in boxes.values():
-        lo_b.append(b0)
-        lo_d.append(d0)
-        hi_b.append(b1)
-        hi_d.append(d1)
-    frame = Frame(opts.direction, min(lo_b, default=0.0), max(hi_b, default=0.0),
-                  min(lo_d, default=0.0), max(hi_d, default=0.0))
-
+    frame = Frame.around(opts.direction, pg, ranking.self_loops, xa, centre_a, bs_a, ds_a, boxes)
+    real_d = centre_a[np.asarray(layer[:n], dtype=np.int64)]
     xs, ys = frame.arrays(xa[:n], real_d)
     positions = dict(zip(keys, zip(xs.tolist(), ys.tolist())))
     screen_sizes = dict(zip(keys, sizes))

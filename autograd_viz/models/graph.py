@@ -194,13 +194,28 @@ class GraphModel:
         for child in ready:
             self.node_changed.emit(child)
 
+    def apply_pass(self, entries) -> None:
+        """Bulk form of :meth:`node_started` + :meth:`node_finished` for every node of a
+        pass that ran unobserved: ``entries`` is a list of ``(key, grad_in, grad_out,
+        health)`` in execution order. No ``node_changed`` signals (``end_pass`` emits
+        ``pass_finished`` next)."""
+        with self.lock:
+            nodes = self.graph._node            # networkx's node-attribute dict
+            order = self.order
+            for key, gin, gout, health in entries:
+                a = nodes.get(key)
+                if a is None:
+                    continue
+                a["state"] = "done"
+                a["order"] = len(order)
+                a["grad_in"] = gin
+                a["grad_out"] = gout
+                a["health"] = health
+                order.append(key)
+
     def set_health(self, key: str, flags) -> None:
         """Store the worst of ``flags`` (a set of health flags) as the node's 'health'."""
-        worst = None
-        for f in ("nonfinite", "exploding", "vanishing"):
-            if f in flags:
-                worst = f
-                break
+        worst = worst_flag(flags)
         with self.lock:
             attrs = self.graph.nodes.get(key)
             if attrs is not None:
@@ -282,6 +297,16 @@ class GraphModel:
             self.graph = nx.DiGraph()
             self.structure_id = None
             self.order = []
+
+
+def worst_flag(flags) -> str | None:
+    """'nonfinite' > 'exploding' > 'vanishing' > None."""
+    if not flags:
+        return None
+    for f in ("nonfinite", "exploding", "vanishing"):
+        if f in flags:
+            return f
+    return None
 
 
 def _defaults(n: dict) -> dict:

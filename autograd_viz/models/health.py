@@ -18,6 +18,7 @@ from ..signals import Signal
 
 __all__ = ["HealthThresholds", "HealthModel", "VANISHING", "EXPLODING", "NONFINITE"]
 
+_EMPTY = frozenset()
 VANISHING = "vanishing"
 EXPLODING = "exploding"
 NONFINITE = "nonfinite"
@@ -33,7 +34,12 @@ class HealthThresholds:
 def classify(grad, weight_norm: float | None, th: HealthThresholds) -> frozenset:
     """Flags for one gradient ``grad`` (a :class:`~autograd_viz.models.stats.Stats`)."""
     if grad is None:
-        return frozenset()
+        return _EMPTY
+    norm = grad.norm
+    if (grad.nan == 0 and grad.inf == 0 and norm <= th.explode_norm
+            and (norm >= th.vanish_ratio * weight_norm if weight_norm is not None
+                 else (norm >= th.vanish_abs or not grad.n))):
+        return _EMPTY                    # healthy: the common case, no set built
     flags = set()
     if not grad.finite or not math.isfinite(grad.norm):
         flags.add(NONFINITE)
@@ -70,6 +76,33 @@ class HealthModel:
             flags = flags | classify(s, None, self.thresholds)
         self._set(self.nodes, "node", key, flags)
         return flags
+
+    def check_nodes(self, items) -> dict:
+        """Bulk :meth:`check_node` over ``(key, grad_stats)`` pairs; returns key -> flags.
+        ``changed`` is emitted only for entries whose flags changed."""
+        th = self.thresholds
+        out, changed = {}, []
+        empty = frozenset()
+        with self.lock:
+            table = self.nodes
+            for key, stats_list in items:
+                flags = empty
+                for st in stats_list:
+                    if st is not None:
+                        f = classify(st, None, th)
+                        if f:
+                            flags = flags | f
+                out[key] = flags
+                old = table.get(key, empty)
+                if old != flags:
+                    if flags:
+                        table[key] = flags
+                    else:
+                        del table[key]
+                    changed.append((key, flags))
+        for key, flags in changed:
+            self.changed.emit("node", key, flags)
+        return out
 
     def check_param(self, name: str, grad, weight_norm: float | None) -> frozenset:
         """Classify a parameter from its gradient Stats and its weight norm."""

@@ -249,7 +249,8 @@ class StatsModel:
 
     Signals: ``updated(iteration)`` after the parameter statistics of an iteration are
     complete (after the optimizer step, or the backward pass without an optimizer);
-    ``node_updated(key)`` when a node's gradient statistics change during a pass.
+    ``node_updated(key)`` when a node's gradient statistics change during a pass
+    (``key`` None: many nodes at once, at the end of an unobserved pass).
 
     Reading from another thread: take :attr:`lock` (or use :meth:`snapshot`).
     """
@@ -319,6 +320,13 @@ class StatsModel:
         with self.lock:
             self.nodes[ns.key] = ns
         self.node_updated.emit(ns.key)
+
+    def set_nodes(self, items) -> None:
+        """Bulk :meth:`set_node` (one lock, one ``node_updated(None)`` signal)."""
+        with self.lock:
+            for ns in items:
+                self.nodes[ns.key] = ns
+        self.node_updated.emit(None)
 
     def finish_iteration(self, iteration: int) -> None:
         """Mark the statistics of ``iteration`` complete and emit ``updated``."""

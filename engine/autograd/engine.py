@@ -45,23 +45,21 @@ def _reduce_to(g, shape, npdtype):
 
 
 def _collect(roots):
-    """Dependency counts of every node reachable from ``roots``."""
+    """Dependency counts of every node reachable from ``roots`` (edges pointing at it)."""
     deps = {}
-    seen = set()
-    stack = []
-    for n in roots:
-        if id(n) not in seen:
-            seen.add(id(n))
-            stack.append(n)
+    stack = list(dict.fromkeys(roots))
+    seen = set(stack)
     while stack:
-        n = stack.pop()
-        for nxt, _ in n.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if id(nxt) not in seen:
-                seen.add(id(nxt))
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     return deps, seen
 
 
@@ -149,9 +147,13 @@ def run_backward(root_tensors, seeds, retain_graph, create_graph, inputs=None, c
             if deps.get(node, 0) == 0 and (needed is None or id(node) in needed):
                 heapq.heappush(ready, (-node._seq_nr, tie, node))
                 tie += 1
+        heappop, heappush = heapq.heappop, heapq.heappush
         while ready:
-            _, _, node = heapq.heappop(ready)
-            grads = _call_pre_hooks(node, buffers.pop(node))
+            node = heappop(ready)[2]
+            grads = buffers.pop(node)
+            hk = node._hk
+            if hk is not None:
+                grads = _call_pre_hooks(node, grads, hk)
             if capture_at is not None and id(node) in capture_at:
                 for nr, i in capture_at[id(node)]:
                     results[i] = grads[nr]
@@ -168,42 +170,47 @@ def run_backward(root_tensors, seeds, retain_graph, create_graph, inputs=None, c
                 if _listeners:
                     events.emit(events.NodeFinished(node, tuple(grads), ()))
                 continue
-            if all(g is None for g in grads):
-                outs = (None,) * len(node.next_functions)
+            nf = node.next_functions
+            if len(grads) == 1:
+                outs = node.apply(grads) if grads[0] is not None else (None,) * len(nf)
+            elif all(g is None for g in grads):
+                outs = (None,) * len(nf)
             else:
                 outs = node.apply(_fill_missing(node, grads))
-            hooks = getattr(node, "_hooks", None)
-            if hooks:
-                for fn in tuple(hooks):
+            if hk is not None and hk[1]:
+                for fn in tuple(hk[1]):
                     r = fn(outs, tuple(grads))
                     if r is not None:
                         outs = tuple(r)
-            if not retain_graph:
+            if not retain_graph and node._saved_names:
                 node._release_saved()
-            nf = node.next_functions
             if len(outs) != len(nf):
                 raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                                    f"gradients (expected {len(nf)}, got {len(outs)})")
-            reduced = []
+            track = _listeners or _anomaly[0]
+            reduced = [] if track else None
             for (nxt, nr), g in zip(nf, outs):
                 if nxt is None or (needed is not None and id(nxt) not in needed):
-                    reduced.append(None)
+                    if track:
+                        reduced.append(None)
                     continue
                 if g is not None:
                     shape, npdt, _ = nxt._meta[nr]
-                    if g._data.shape != shape or g._data.dtype != npdt:
+                    gd = g._data
+                    if gd.shape != shape or gd.dtype != npdt:
                         g = _reduce_to(g, shape, npdt)
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * len(nxt._meta)
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-                reduced.append(g)
+                if track:
+                    reduced.append(g)
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
                     if nxt not in buffers:
                         buffers[nxt] = [None] * len(nxt._meta)
-                    heapq.heappush(ready, (-nxt._seq_nr, tie, nxt))
+                    heappush(ready, (-nxt._seq_nr, tie, nxt))
                     tie += 1
             if _anomaly[0] and _anomaly[1]:
                 _check_anomaly(node, reduced)
@@ -245,17 +252,16 @@ def _fill_missing(node, grads):
     return out
 
 
-def _call_pre_hooks(node, grads):
-    th = getattr(node, "_tensor_pre_hooks", None)
-    if th:
-        for nr, fn in tuple(th):
+def _call_pre_hooks(node, grads, hk):
+    """Tensor hooks (per output), then node pre-hooks; each may replace gradients."""
+    if hk[2]:
+        for nr, fn in tuple(hk[2]):
             if grads[nr] is not None:
                 r = fn(grads[nr])
                 if r is not None:
                     grads[nr] = r
-    ph = getattr(node, "_pre_hooks", None)
-    if ph:
-        for fn in tuple(ph):
+    if hk[0]:
+        for fn in tuple(hk[0]):
             r = fn(tuple(grads))
             if r is not None:
                 grads = list(r)

@@ -16,9 +16,12 @@ from __future__ import annotations
 import itertools
 import traceback
 
+from numpy import ndarray as _ndarray
+
 from . import events
 from .events import _listeners
 from .grad_mode import _state
+from ..device import CPU
 
 __all__ = ["Node", "AccumulateGrad", "SavedTensor", "RemovableHandle", "link"]
 
@@ -85,7 +88,6 @@ class SavedTensor:
             self.data = None
 
     def unpack(self, node):
-        from ..tensor import Tensor
         if self.vc[0] != self.version:
             t = self.tensor
             shape = list(t.shape) if t is not None else list(self.data.shape)
@@ -99,12 +101,23 @@ class SavedTensor:
                 "anywhere later. Good luck!")
         if self.tensor is not None:
             return self.tensor
-        out = Tensor._make(self.data)
+        out = (_Tensor or _tensor_class())._make(self.data)
         out._vc = self.vc
         if _state.enabled and self.requires_grad:
             out._requires_grad = True
             out.grad_fn = node
         return out
+
+
+_Tensor = None
+
+
+def _tensor_class():
+    """engine.Tensor, imported on first use (tensor.py imports this module)."""
+    global _Tensor
+    from ..tensor import Tensor
+    _Tensor = Tensor
+    return Tensor
 
 
 def _type_name(npdtype) -> str:
@@ -121,8 +134,9 @@ class Node:
     engine can free them after a backward pass and the debugger can list them.
     """
 
-    __slots__ = ("next_functions", "_seq_nr", "_meta", "_metadata", "_pre_hooks", "_hooks",
-                 "_tensor_pre_hooks", "__weakref__")
+    # ``_hk``: None, or [pre_hooks, post_hooks, tensor_pre_hooks] once a hook is registered
+    # (one slot, set by link(), so the engine pays one ``is None`` test per node).
+    __slots__ = ("next_functions", "_seq_nr", "_meta", "_metadata", "_hk", "__weakref__")
     _saved_names = ()
 
     def name(self) -> str:
@@ -196,29 +210,26 @@ class Node:
     def __call__(self, *grads):
         return self.apply(list(grads))
 
+    def _hook_lists(self):
+        hk = getattr(self, "_hk", None)
+        if hk is None:
+            hk = self._hk = [[], [], []]
+        return hk
+
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
-        try:
-            hooks = self._hooks
-        except AttributeError:
-            hooks = self._hooks = []
+        hooks = self._hook_lists()[1]
         hooks.append(fn)
         return RemovableHandle(hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
-        try:
-            hooks = self._pre_hooks
-        except AttributeError:
-            hooks = self._pre_hooks = []
+        hooks = self._hook_lists()[0]
         hooks.append(fn)
         return RemovableHandle(hooks, fn)
 
     def _register_tensor_hook(self, output_nr, fn):
-        try:
-            hooks = self._tensor_pre_hooks
-        except AttributeError:
-            hooks = self._tensor_pre_hooks = []
+        hooks = self._hook_lists()[2]
         item = (output_nr, fn)
         hooks.append(item)
         return RemovableHandle(hooks, item)
@@ -235,6 +246,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
+        self._hk = None
         self._seq_nr = ACCUMULATE_SEQ
         self._meta = ((variable._data.shape, variable._data.dtype, variable.device),)
 
@@ -271,34 +283,40 @@ def accumulate_into(node, var, grad):
             fn(var)
 
 
+_NO_EDGE = (None, 0)
+
+
 def link(node, inputs, outputs):
     """Wire ``node`` as the ``grad_fn`` of ``outputs`` (a Tensor or tuple) over ``inputs``.
 
     Sets ``next_functions`` from the inputs (``(None, 0)`` for inputs that need no grad or
     are not tensors), the sequence number, and the output metadata; emits NodeCreated.
+    This runs once per op in every forward pass: keep it lean.
     """
     nf = []
     for t in inputs:
         if t is None or not t._requires_grad:
-            nf.append((None, 0))
-        elif t.grad_fn is not None:
-            nf.append((t.grad_fn, t._output_nr))
+            nf.append(_NO_EDGE)
         else:
-            nf.append((t._grad_accumulator(), 0))
+            fn = t.grad_fn
+            nf.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
     node.next_functions = tuple(nf)
     node._seq_nr = _next_seq()
+    node._hk = None
     if type(outputs) is tuple:
         meta = []
         for i, o in enumerate(outputs):
             o.grad_fn = node
             o._requires_grad = True
             o._output_nr = i
-            meta.append((o._data.shape, o._data.dtype, o.device))
+            a = o._data
+            meta.append((a.shape, a.dtype, CPU if type(a) is _ndarray else o.device))
         node._meta = tuple(meta)
     else:
         outputs.grad_fn = node
         outputs._requires_grad = True
-        node._meta = ((outputs._data.shape, outputs._data.dtype, outputs.device),)
+        a = outputs._data
+        node._meta = ((a.shape, a.dtype, CPU if type(a) is _ndarray else outputs.device),)
     if _anomaly[0]:
         node.metadata["traceback_"] = "".join(traceback.format_stack()[:-2])
     if _listeners:

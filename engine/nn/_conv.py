@@ -19,8 +19,9 @@ from ..autograd.node import Node, SavedTensor, link
 from ..ops._core import make, needs_grad
 from ..ops import shape as _shape
 from ..tensor import Tensor
-from ._im2col import (col2im, conv_out_size, from_channel_major, grouped_mm, im2col,
-                      nchw_copy, pad2d, to_channel_major)
+from ..backend import get_array_module
+from ._im2col import (col2im, conv_out_size, from_batch_last, grouped_mm, im2col, release,
+                      scratch, to_batch_last)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "ConvolutionBackward0"]
 
@@ -106,62 +107,99 @@ def _conv_forward(x, w, b, stride, padding, dilation, groups, keep_cols):
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     oh = conv_out_size(h, kh, sh, 2 * ph, dh)
     ow = conv_out_size(wd, kw, sw, 2 * pw, dw)
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
-        cols = to_channel_major(x)
-    else:
-        cols = im2col(pad2d(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, oh, ow)
-    y = grouped_mm(w.reshape(co, cg * kh * kw), cols, groups)
-    out = from_channel_major(y, n, co, oh, ow, b)
-    return out, (cols if keep_cols else None)
+    cols = _columns(x, kh, kw, stride, padding, dilation, oh, ow)
+    y = scratch((co, oh * ow * n), x.dtype, get_array_module(x)) if groups == 1 else None
+    y = grouped_mm(w.reshape(co, cg * kh * kw), cols, groups, out=y)
+    out = from_batch_last(y.reshape(co, oh, ow, n), b)
+    release(y)
+    if not keep_cols:
+        release(cols)
+        cols = None
+    return out, cols
 
 
 def _conv_backward(g, x, w, cols, stride, padding, dilation, groups, need):
-    """Gradients (input, weight, bias) of ``_conv_forward`` for output gradient ``g``."""
+    """Gradients (input, weight, bias) of ``_conv_forward`` for output gradient ``g``;
+    ``cols`` are the forward's columns (recomputed when not kept)."""
     n, c, h, wd = x.shape
     co, cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     oh, ow = g.shape[2], g.shape[3]
-    gt = to_channel_major(g)                        # (Co, N*OH*OW)
+    gt = to_batch_last(g)                            # (Co, OH, OW, N)
+    g2 = gt.reshape(co, oh * ow * n)
     gx = gw = gb = None
-    if need[0]:
-        dcols = grouped_mm(w.reshape(co, cg * kh * kw), gt, groups, trans_a=True)
-        full = col2im(dcols, n, c, h + 2 * ph, wd + 2 * pw, kh, kw, sh, sw, dh, dw, oh, ow)
-        gx = nchw_copy(full, crop=(ph, pw, h, wd) if (ph or pw) else None)
-    if need[1]:
-        if cols is None:
-            cols = im2col(pad2d(x, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, oh, ow)
-        gw = grouped_mm(gt, cols, groups, trans_b=True).reshape(w.shape)
     if need[2]:
-        gb = gt.sum(axis=1)
+        gb = g2.sum(axis=1)
+    if need[1]:
+        own = cols is None
+        if own:
+            cols = _columns(x, kh, kw, stride, padding, dilation, oh, ow)
+        gw = grouped_mm(g2, cols, groups, trans_b=True).reshape(w.shape)
+        if own:
+            release(cols)
+    if need[0]:
+        xp = get_array_module(g)
+        dcols = scratch((c * kh * kw, oh * ow * n), g.dtype, xp) if groups == 1 else None
+        dcols = grouped_mm(w.reshape(co, cg * kh * kw), g2, groups, trans_a=True, out=dcols)
+        acc = col2im(dcols, c, h + 2 * ph, wd + 2 * pw, kh, kw, sh, sw, dh, dw, oh, ow)
+        release(dcols)
+        gx = from_batch_last(acc, crop=(ph, pw, h, wd) if (ph or pw) else None)
+        release(acc)
+    release(gt)
     return gx, gw, gb
 
 
+def _columns(x, kh, kw, stride, padding, dilation, oh, ow):
+    """The im2col matrix (C*kh*kw, OH*OW*N) of the input (a scratch array)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xt = to_batch_last(x, ph, ph, pw, pw)
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1:
+        return xt.reshape(xt.shape[0], -1)          # a 1x1 conv's columns are the input
+    cols = im2col(xt, kh, kw, sh, sw, dh, dw, oh, ow)
+    release(xt)
+    return cols
+
+
 def _conv_transpose_forward(x, w, b, stride, padding, dilation, groups, output_padding):
-    """(N, Cin, H, W) with weight (Cin, Cout/G, kh, kw) -> (N, Cout, OH, OW)."""
+    """(N, Cin, H, W) with weight (Cin, Cout/G, kh, kw) -> (N, Cout, OH, OW): the input
+    gradient of a convolution, i.e. a GEMM then col2im."""
     n, cin, h, wd = x.shape
     _, cog, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw), (oph, opw) = stride, padding, dilation, output_padding
     hp = (h - 1) * sh + dh * (kh - 1) + 1 + oph
     wp = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
-    xt = to_channel_major(x)                        # (Cin, N*H*W)
-    dcols = grouped_mm(w.reshape(cin, cog * kh * kw), xt, groups, trans_a=True)
-    full = col2im(dcols, n, cog * groups, hp, wp, kh, kw, sh, sw, dh, dw, h, wd)
-    return nchw_copy(full, b, crop=(ph, pw, hp - 2 * ph, wp - 2 * pw))
+    xt = to_batch_last(x)                            # (Cin, H, W, N)
+    xp = get_array_module(x)
+    dcols = scratch((cog * kh * kw, h * wd * n), x.dtype, xp) if groups == 1 else None
+    dcols = grouped_mm(w.reshape(cin, cog * kh * kw), xt.reshape(cin, h * wd * n), groups,
+                       trans_a=True, out=dcols)
+    release(xt)
+    acc = col2im(dcols, cog * groups, hp, wp, kh, kw, sh, sw, dh, dw, h, wd)
+    release(dcols)
+    out = from_batch_last(acc, b, crop=(ph, pw, hp - 2 * ph, wp - 2 * pw))
+    release(acc)
+    return out
 
 
 def _conv_transpose_backward(g, x, w, stride, padding, dilation, groups, need):
     n, cin, h, wd = x.shape
     _, cog, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    gcols = im2col(pad2d(g, ph, ph, pw, pw), kh, kw, sh, sw, dh, dw, h, wd)
+    gt = to_batch_last(g, ph, ph, pw, pw)
+    gcols = im2col(gt, kh, kw, sh, sw, dh, dw, h, wd)    # (Cout*kh*kw, H*W*N)
+    release(gt)
     gx = gw = gb = None
     if need[0]:
         y = grouped_mm(w.reshape(cin, cog * kh * kw), gcols, groups)
-        gx = from_channel_major(y, n, cin, h, wd)
+        gx = from_batch_last(y.reshape(cin, h, wd, n))
     if need[1]:
-        gw = grouped_mm(to_channel_major(x), gcols, groups, trans_b=True).reshape(w.shape)
+        xt = to_batch_last(x)
+        gw = grouped_mm(xt.reshape(cin, h * wd * n), gcols, groups,
+                        trans_b=True).reshape(w.shape)
+        release(xt)
     if need[2]:
         gb = g.sum(axis=(0, 2, 3))
+    release(gcols)
     return gx, gw, gb
 
 
@@ -181,7 +219,8 @@ class ConvolutionBackward0(Node):
 
     def _release_saved(self):
         Node._release_saved(self)
-        self.cols = None
+        cols, self.cols = self.cols, None
+        release(cols)
 
     def backward(self, g):
         if _state.enabled:

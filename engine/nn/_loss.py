@@ -256,6 +256,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                          f"({t.shape[0] if t.ndim else 0}).")
     if nd == 1 and t.size != 1:
         raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+    if nd == 2 and weight is None and reduction == "mean" and t.ndim == 1:
+        r = _nll_mean_2d(input, a, t, ignore_index)
+        if r is not None:
+            return r
     if nd == 3 or nd > 4:  # ATen views these as 4-d and calls the 2-d kernel
         n, c = a.shape[:2]
         out_size = (n,) + a.shape[2:]
@@ -313,6 +317,23 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         n = NllLoss2DBackward0() if nd == 4 else NllLossBackward0()
         n.coef, n.reduction, n.class_dim = coef, reduction, 1 if nd >= 2 else 0
         link(n, (input,), r)
+    return r
+
+
+def _nll_mean_2d(input, a, t, ignore_index):
+    """The training-loop case (N, C) logits, class targets, no weights, mean, nothing
+    ignored: a few array ops and one node. None when the general path is needed."""
+    n, C = a.shape
+    if n == 0 or t.min() < 0 or t.max() >= C or (ignore_index >= 0 and (t == ignore_index).any()):
+        return None
+    ridx = np.arange(n)
+    r = make(np.asarray(-a[ridx, t].sum() / n, dtype=a.dtype))
+    if needs_grad(input):
+        coef = np.zeros(a.shape, dtype=a.dtype)
+        coef[ridx, t] = -1.0 / n
+        node = NllLossBackward0()
+        node.coef, node.reduction, node.class_dim = coef, "mean", 1
+        link(node, (input,), r)
     return r
 
 

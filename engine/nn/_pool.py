@@ -27,7 +27,6 @@ from ..ops._core import make, needs_grad
 from ..ops import shape as _shape
 from ..ops import reduction as _reduction
 from ..tensor import Tensor
-from ._im2col import pad2d
 
 __all__ = ["max_pool2d", "max_pool1d", "avg_pool2d", "avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool1d", "max_pool2d_with_indices", "MaxPool2DWithIndicesBackward0",
@@ -97,6 +96,18 @@ def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     return x4, k, s, p, d, (oh, ow)
 
 
+def pad2d(x, pt, pb, pl, pr, value=0.0):
+    """``x`` (N, C, H, W) padded on each side with ``value`` (a new array), or ``x`` itself
+    when there is nothing to pad."""
+    if not (pt or pb or pl or pr):
+        return x
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + pt + pb, w + pl + pr), value, dtype=x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
 def _padded_for_windows(x4, k, s, p, d, out, value):
     """``x4`` padded so that every window of the output fits (ceil_mode windows may run
     past the right/bottom padding); returns the array and its (top, left) padding."""
@@ -133,22 +144,60 @@ def _unbatch(arr, ndim):
 def _max_forward(x4, k, s, p, d, out):
     """Max over each window and the offset code of the (PyTorch-chosen) maximum."""
     xp = get_array_module(x4)
-    xpad = _padded_for_windows(x4, k, s, p, d, out, -np.inf)
-    views = _offset_views(xpad, k, s, d, out)
-    first = next(views)
-    res = xp.empty(first.shape, dtype=x4.dtype)
-    res[...] = first
-    code = xp.zeros(first.shape, dtype=np.uint8 if k[0] * k[1] <= 256 else np.int32)
-    m = xp.empty(first.shape, dtype=bool)
-    for kk, v in enumerate(views, 1):
-        xp.greater(v, res, out=m)               # strict: ties keep the earlier offset
-        xp.maximum(res, v, out=res)             # NaN propagates, as in PyTorch
-        xp.copyto(code, kk, where=m)
+    if k == (2, 2) and s == (2, 2) and p == (0, 0) and d == (1, 1) and \
+            2 * out[0] <= x4.shape[2] and 2 * out[1] <= x4.shape[3]:
+        res, code = _max_forward_2x2(x4, out)
+        xpad = x4
+    else:
+        xpad = _padded_for_windows(x4, k, s, p, d, out, -np.inf)
+        views = _offset_views(xpad, k, s, d, out)
+        first = next(views)
+        res = xp.empty(first.shape, dtype=x4.dtype)
+        res[...] = first
+        code = xp.zeros(first.shape, dtype=np.uint8 if k[0] * k[1] <= 256 else np.int32)
+        m = xp.empty(first.shape, dtype=bool)
+        for kk, v in enumerate(views, 1):
+            xp.greater(v, res, out=m)               # strict: ties keep the earlier offset
+            xp.maximum(res, v, out=res)             # NaN propagates, as in PyTorch
+            xp.copyto(code, kk, where=m)
     nan = xp.isnan(res)
-    if nan.any():                               # PyTorch points at the last NaN
+    if nan.any():                                   # PyTorch points at the last NaN
         for kk, v in enumerate(_offset_views(xpad, k, s, d, out)):
             xp.copyto(code, kk, where=nan & xp.isnan(v))
+    if xpad is not x4:
+        lost = xp.isneginf(res)
+        if lost.any():                  # all -inf: PyTorch keeps the first in-bounds element
+            _first_in_bounds(code, lost, x4.shape[2:], k, s, p, d, out)
     return res, code
+
+
+def _first_in_bounds(code, where, in_hw, k, s, p, d, out):
+    xp = get_array_module(code)
+    rows = xp.arange(out[0])[:, None] * s[0] - p[0]
+    cols = xp.arange(out[1])[None, :] * s[1] - p[1]
+    for kk in range(k[0] * k[1] - 1, -1, -1):       # backwards: the first valid one wins
+        r = rows + (kk // k[1]) * d[0]
+        c = cols + (kk % k[1]) * d[1]
+        ok = (r >= 0) & (r < in_hw[0]) & (c >= 0) & (c < in_hw[1])
+        xp.copyto(code, kk, where=where & ok)
+
+
+def _max_forward_2x2(x4, out):
+    """The common 2x2, stride-2 pool as a tournament: the first maximum of each row pair,
+    then of the two winners (ties keep the earlier one, as PyTorch's scan does)."""
+    xp = get_array_module(x4)
+    hs, ws = 2 * out[0], 2 * out[1]
+    a, b = x4[:, :, 0:hs:2, 0:ws:2], x4[:, :, 0:hs:2, 1:ws:2]
+    c, d = x4[:, :, 1:hs:2, 0:ws:2], x4[:, :, 1:hs:2, 1:ws:2]
+    top_right = b > a
+    top = xp.maximum(a, b)
+    bottom_right = d > c
+    bottom = xp.maximum(c, d)
+    lower = bottom > top
+    xp.maximum(top, bottom, out=top)
+    code = xp.where(lower, bottom_right, top_right).view(np.uint8)
+    code += lower.view(np.uint8) << 1
+    return top, code
 
 
 def _code_to_indices(code, in_hw, k, s, p, d):
@@ -163,20 +212,28 @@ def _code_to_indices(code, in_hw, k, s, p, d):
 
 
 def _max_backward(g4, code, in_shape, k, s, p, d):
+    """Scatter each output gradient to its window's maximum: flat indices into the
+    (padded) input built from the offset codes, then one fancy assignment (one
+    ``bincount`` when windows overlap and an element may collect several gradients)."""
     xp = get_array_module(g4)
     n, c, h, w = in_shape
-    out = code.shape[-2:]
-    hp = max(h + p[0], (out[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1) + p[0]
-    wp = max(w + p[1], (out[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1) + p[1]
-    gi = xp.zeros((n, c, hp, wp), dtype=g4.dtype)
-    disjoint = _disjoint(k, s, d)
-    m = xp.empty(code.shape, dtype=bool)
-    for kk, view in enumerate(_offset_views(gi, k, s, d, out)):
-        xp.equal(code, kk, out=m)
-        if disjoint:
-            xp.copyto(view, g4, where=m)
-        else:
-            view += xp.where(m, g4, 0)
+    oh, ow = code.shape[-2:]
+    hp = max(h + p[0], (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1)
+    wp = max(w + p[1], (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1)
+    table = (xp.arange(k[0], dtype=np.intp)[:, None] * (d[0] * wp)
+             + xp.arange(k[1], dtype=np.intp)[None, :] * d[1]).ravel()
+    origin = (xp.arange(oh, dtype=np.intp)[:, None] * (s[0] * wp)
+              + xp.arange(ow, dtype=np.intp)[None, :] * s[1])
+    idx = xp.take(table, code.reshape(n * c, oh, ow))
+    idx += origin
+    idx += (xp.arange(n * c, dtype=np.intp) * (hp * wp))[:, None, None]
+    size = n * c * hp * wp
+    if _disjoint(k, s, d):
+        gi = xp.zeros(size, dtype=g4.dtype)
+        gi[idx.ravel()] = g4.ravel()
+    else:
+        gi = xp.bincount(idx.ravel(), weights=g4.ravel(), minlength=size).astype(g4.dtype)
+    gi = gi.reshape(n, c, hp, wp)
     if hp != h or wp != w:
         gi = xp.ascontiguousarray(gi[:, :, p[0]:p[0] + h, p[1]:p[1] + w])
     return gi

@@ -32,6 +32,8 @@ class AddBackward0(Node):
     __slots__ = ("alpha",)
 
     def backward(self, g):
+        if not self.needs(1):
+            return g, None
         return g, (g if self.alpha == 1 else g * self.alpha)
 
 
@@ -50,6 +52,8 @@ class SubBackward0(Node):
     __slots__ = ("alpha",)
 
     def backward(self, g):
+        if not self.needs(1):
+            return g, None
         return g, (-g if self.alpha == 1 else g * -self.alpha)
 
 
@@ -137,7 +141,8 @@ def div(input, other, *, rounding_mode=None, out=None):
             and not isinstance(bd, float):
         ad = ad.astype(np.float32)
     try:
-        data = np.true_divide(ad, bd)
+        with np.errstate(divide="ignore", invalid="ignore"):   # x / 0 -> inf, as in PyTorch
+            data = np.true_divide(ad, bd)
     except ValueError:
         broadcast_check("div", ad, bd)
         raise
@@ -285,8 +290,13 @@ def _rpow(exponent: Tensor, base):
     return r
 
 
+_FAST_OTHER = (Tensor, float, int)
+
+
 def _lhs(input, other):
     """Make sure the left operand is a tensor (``engine.add(2, t)`` style calls)."""
+    if input.__class__ is Tensor and other.__class__ in _FAST_OTHER:
+        return input, other
     if not isinstance(input, Tensor):
         input = as_tensor_arg(input, other if isinstance(other, Tensor) else None)
     if other.__class__ is not float and other.__class__ is not int and \

@@ -79,6 +79,7 @@ def _take(x, index, cls):
     r = make(data)
     if cls is not IndexBackward0:
         r._vc = x._vc  # basic indexing gives a view
+        r._base = (x, index)
     if needs_grad(x):
         n = cls()
         n.index, n.shape = index, a.shape
@@ -188,6 +189,7 @@ def _getitem_untracked(x, index):
     r = make(data)
     if _is_basic(index):
         r._vc = x._vc
+        r._base = (x, index)
     return r
 
 
@@ -226,15 +228,46 @@ class CopySlices(Node):
 
 
 def check_inplace(x, op="in-place operation"):
-    if _state.enabled and x._requires_grad and x.grad_fn is None:
+    """PyTorch refuses in-place changes to a leaf that requires grad, or to a view of one,
+    while grad mode is on (the leaf's value would change under its own gradient)."""
+    if not _state.enabled:
+        return
+    if x._requires_grad and x.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
+    b = getattr(x, "_base", None)
+    while b is not None:
+        base = b[0]
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        b = getattr(base, "_base", None)
+
+
+def rebase_bases(x):
+    """``x``, a view made by basic indexing, was changed in place and has a new history: its
+    base (and the base's own bases) take a ``CopySlices`` node over their old history and
+    ``x``'s new one, so gradients that flow through the base see the change, as PyTorch
+    rebases the base of a modified view."""
+    b = getattr(x, "_base", None)
+    while b is not None:
+        base, index = b
+        old = make(base._data)
+        old.grad_fn, old._output_nr, old._requires_grad = (base.grad_fn, base._output_nr,
+                                                           base._requires_grad)
+        n = CopySlices()
+        n.index = index
+        n.value_shape = x._data.shape
+        link(n, (old, x), base)
+        base._output_nr = 0
+        x, b = base, getattr(base, "_base", None)
 
 
 def setitem(x, index, value):
     if _state.enabled and x._requires_grad and x.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+    check_inplace(x)
     index = _convert_index(index)
     v = value if isinstance(value, Tensor) else None
     varr = v._data if v is not None else value
@@ -253,6 +286,8 @@ def setitem(x, index, value):
         n.index = index
         n.value_shape = np.shape(varr)
         link(n, (x, v), x)
+        x._output_nr = 0
+        rebase_bases(x)
 
 
 # ---------------------------------------------------------------- index_select / gather

@@ -14,7 +14,7 @@ import numpy as np
 from . import arithmetic as A
 from . import unary as U
 from ._core import Node, as_tensor_arg, link, make, needs_grad
-from .indexing import check_inplace
+from .indexing import check_inplace, rebase_bases
 from ..tensor import Tensor
 
 
@@ -53,6 +53,7 @@ def _write(x, r):
         x.grad_fn = r.grad_fn
         x._output_nr = 0
         x._requires_grad = True
+        rebase_bases(x)
     return x
 
 
@@ -164,11 +165,13 @@ def fill_(x, value):
         x._vc[0] += 1
         if needs_grad(x, value):
             link(FillBackward3(), (_alias(x, False), value), x)
+            rebase_bases(x)
         return x
     x._data[...] = value
     x._vc[0] += 1
     if needs_grad(x):
         link(FillBackward2(), (_alias(x, False),), x)
+        rebase_bases(x)
     return x
 
 
@@ -178,6 +181,7 @@ def zero_(x):
     x._vc[0] += 1
     if needs_grad(x):
         link(ZeroBackward0(), (_alias(x, False),), x)
+        rebase_bases(x)
     return x
 
 
@@ -254,6 +258,7 @@ def copy_(x, src, non_blocking=False):
     x._vc[0] += 1
     if needs_grad(x, s):
         link(CopyBackwards(), (_alias(x, False), s), x)
+        rebase_bases(x)
     return x
 
 

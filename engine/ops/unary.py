@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import Node, SavedTensor, link, make, needs_grad
+from ..autograd.grad_mode import _state
 from ..dtypes import get_default_dtype
 
 
@@ -126,6 +127,11 @@ def cos(input):
 class TanhBackward0(_ResultNode):
     def backward(self, g):
         r = self.unpack(self.result)
+        if not _state.enabled:          # no graph to build: one fused numpy expression
+            t = r._data * r._data
+            np.subtract(1, t, out=t)
+            t *= g._data
+            return make(t)
         return g * (1 - r * r)
 
 
@@ -136,13 +142,22 @@ def tanh(input):
 class SigmoidBackward0(_ResultNode):
     def backward(self, g):
         r = self.unpack(self.result)
+        if not _state.enabled:
+            t = np.subtract(1, r._data)
+            t *= r._data
+            t *= g._data
+            return make(t)
         return g * (r * (1 - r))
 
 
 def _sigmoid_array(a):
-    # exp of a non-positive argument only: no overflow warnings for large |x|.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    """1 / (1 + exp(-a)) in one buffer; exp overflows to inf for a < -88, giving 0."""
+    out = np.negative(a)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
 
 
 def sigmoid(input):

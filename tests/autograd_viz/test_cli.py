@@ -20,6 +20,8 @@ SCRIPT = Path(__file__).resolve().parent / "scripts" / "train_tiny.py"
 def cli(*args, timeout=120, env_extra=None):
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")     # tiny matrices: threads only contend
+    env.setdefault("OMP_NUM_THREADS", "1")
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "autograd_viz", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, env=env)

@@ -314,3 +314,62 @@ def test_stop_unwinds_a_real_training_thread(no_thread_leak):
     assert not t.is_alive() and isinstance(t.exc, StopTraining)
     assert iterations == [0]
     assert events.listeners() == ()
+
+
+# ---------------------------------------------------------------------------------------
+# the script runner: an unmodified script in a thread, stopped cleanly
+
+SCRIPTS = __import__("pathlib").Path(__file__).resolve().parent / "scripts"
+
+
+def test_runner_stop_unwinds_script_thread(no_thread_leak):
+    import sys
+
+    from engine.autograd import events
+
+    from autograd_viz.runner import ScriptRunner
+    from autograd_viz.watch import Session
+
+    argv_before = list(sys.argv)
+    ctl = StepController(start_paused=True)
+    s = Session(controller=ctl)
+    results = []
+    runner = ScriptRunner(SCRIPTS / "train_tiny.py", ["--iters", "1000"], s)
+    runner.finished.connect(results.append)
+    runner.start()
+    assert ctl.wait_until_paused(10)
+    assert runner.running and s.is_attached
+    assert sys.argv[1:] == ["--iters", "1000"]           # the script sees its own argv
+    ctl.step_iteration()
+    assert ctl.wait_until_paused(10)
+    assert s.state.checkpoint.kind == "iteration_end"
+    runner.stop("test says stop")
+    assert runner.join(10)
+    r = runner.result
+    assert r.status == "stopped" and r.message == "test says stop" and results == [r]
+    assert s.state.mode == "stopped"
+    assert sys.argv == argv_before
+    assert events.listeners() == () and not s.is_attached
+    assert s.history.iterations == 1          # stopped at the end of iteration 0
+
+
+def test_runner_reports_script_errors_and_exit_codes(tmp_path, no_thread_leak):
+    from autograd_viz.runner import ScriptRunner, run_script
+    from autograd_viz.watch import Session
+
+    s = Session()
+    r = run_script(SCRIPTS / "train_tiny.py", ["--iters", "2", "--fail"], s)
+    assert r.status == "error" and r.exit_code == 1
+    assert "ValueError: planted failure" in r.traceback and "train_tiny.py" in r.traceback
+    assert "runpy" not in r.traceback and "runner.py" not in r.traceback
+    assert s.state.mode == "error" and "planted failure" in s.state.error
+    assert s.history.iterations == 2
+
+    ex = tmp_path / "exits.py"
+    ex.write_text("import sys\nsys.exit(3)\n")
+    r = ScriptRunner(ex).run()
+    assert r.status == "error" and r.exit_code == 3
+    ex.write_text("import sys\nsys.exit(0)\n")
+    assert ScriptRunner(ex).run().status == "finished"
+    r = ScriptRunner(tmp_path / "nope.py").run()
+    assert r.status == "error" and "not found" in r.message

@@ -383,6 +383,37 @@ def test_collapsing_that_makes_a_cycle_still_lays_out():
     assert set(lay.edges) == {(GroupNode("m"), "x"), ("x", GroupNode("m"))}
 
 
+def test_merged_attributes_of_a_collapsed_box():
+    from autograd_viz.layout.collapse import collapse_groups, merged_attr
+    assert merged_attr("health", ["ok", "vanishing", None, "nonfinite"]) == "nonfinite"
+    assert merged_attr("state", ["done", "pending", "running"]) == "running"
+    assert merged_attr("state", [None, None]) is None
+    assert merged_attr("colour", ["red", "blue"]) == "blue"  # unknown: smallest, stable
+    g = lenet_like_graph()
+    g.nodes["features.0/ConvolutionBackward0#0"]["state"] = "done"
+    g.nodes["features.3/ConvolutionBackward0#0"]["state"] = "running"
+    merged, members, box_of = collapse_groups(g, {"features"})
+    box = GroupNode("features")
+    assert merged.nodes[box]["state"] == "running" and merged.nodes[box]["collapsed"] is True
+    assert merged.nodes[box]["members"] == members[box]
+    assert set(box_of) == set(members[box])
+    assert collapse_groups(g, ())[0] is g
+
+
+def test_layout_restores_the_garbage_collector_state():
+    import gc
+    g = unrolled_rnn_graph(3)
+    assert gc.isenabled()
+    layout(g)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        layout(g)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_cycles_self_loops_and_tiny_graphs():
     g = nx.DiGraph([(1, 2), (2, 3), (3, 1), (3, 4), (4, 4)])
     lay = layout(g)
@@ -451,19 +482,23 @@ def test_same_layout_under_different_hash_seeds():
 
 def test_cache_hits_for_the_same_structure_and_misses_on_a_change():
     cache = LayoutCache(maxsize=3)
-    g = unrolled_rnn_graph(30)
+    g = unrolled_rnn_graph(150)
+    t0 = time.perf_counter()
     first = cache.get(g)
+    miss_time = time.perf_counter() - t0
     assert (cache.hits, cache.misses) == (0, 1)
     # The next iteration: same structure, new insertion order, new states.
     g2 = shuffled_copy(g, 1)
     for n in g2:
         g2.nodes[n]["state"] = "done"
-    t0 = time.perf_counter()
-    again = cache.get(g2)
-    hit_time = time.perf_counter() - t0
-    assert again is first
-    assert (cache.hits, cache.misses) == (1, 1)
-    assert hit_time < 0.05
+    hit_times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        again = cache.get(g2)
+        hit_times.append(time.perf_counter() - t0)
+        assert again is first
+    assert (cache.hits, cache.misses) == (3, 1)
+    assert min(hit_times) < miss_time / 5
     assert cache.lookup(g2) is first
     # Structure changes: an edge, a label, the options, the collapsed set.
     g3 = g.copy()

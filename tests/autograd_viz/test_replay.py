@@ -131,15 +131,15 @@ def test_replay_follows_a_file_being_written(tmp_path):
 
 def test_killed_recording_keeps_committed_iterations(tmp_path):
     out = tmp_path / "killed.avz"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     p = subprocess.Popen([sys.executable, "-m", "autograd_viz", "record", str(SCRIPT),
                           "--iters", "100000", "-o", str(out), "--quiet"], cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         from autograd_viz.session import SessionError, SessionReader
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         n = 0
-        while time.monotonic() < deadline and n < 5:
+        while time.monotonic() < deadline and n < 5 and p.poll() is None:
             time.sleep(0.2)
             if out.exists():
                 try:
@@ -147,7 +147,7 @@ def test_killed_recording_keeps_committed_iterations(tmp_path):
                         n = rd.iteration_count()
                 except SessionError:
                     pass
-        assert n >= 5, "the recording did not get going"
+        assert n >= 5, f"the recording did not get going: {p.poll()=}"
     finally:
         p.send_signal(signal.SIGKILL)
         p.wait(10)

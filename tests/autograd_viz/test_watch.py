@@ -117,6 +117,12 @@ def test_graph_model_equals_engine_dag_and_stats_equal_numpy():
         assert_stats_equal(ps.weight, t.detach().numpy())
         assert ps.hist_values.counts.sum() == t.numel()
     assert s.history.loss.last() == (0, pytest.approx(float(loss.item())))
+    # whole arrays on demand (a heatmap): copies, not views
+    heat = s.stats.fetch_array("w1", "grad")
+    assert np.array_equal(heat, w1.grad.numpy()) and heat is not w1.grad._data
+    assert np.array_equal(s.stats.fetch_array("w2", "value"), w2.detach().numpy())
+    with pytest.raises(KeyError, match="not alive"):
+        s.stats.fetch_array(s.graph.order[0], "grad_in")       # the pass is over
     # node attributes the layout/UI read
     mm = [k for k in g if g.nodes[k]["op"] == "MmBackward0"]
     assert len(mm) == 2 and all(g.nodes[k]["label"] == "MmBackward0" for k in mm)
@@ -291,3 +297,22 @@ def test_lenet_hooks_removed_after_detach():
     assert {k: len(v) for k, v in hook_lists.items()} == before
     assert engine_listeners() == ()
     assert s.modules.stack == []
+
+
+def test_stop_at_pass_start_leaves_session_consistent():
+    """A stop raised at a backward_started checkpoint (the engine then sends no
+    BackwardFinished) must not leave the session thinking a pass is running."""
+    from autograd_viz import LossBreakpoint, StepController, StopTraining
+    ctl = StepController(break_action="stop")
+    bp = ctl.breakpoints.add(LossBreakpoint(above=0.0))
+    w1, b1, w2 = mlp_params()
+    with watch(controller=ctl) as s:
+        with pytest.raises(StopTraining):
+            mlp_loss(torch.randn(3, 4), w1, b1, w2).backward()
+        assert s._depth == 0
+        ctl.breakpoints.remove(bp)
+        ctl.reset()
+        for p in (w1, b1, w2):
+            p.grad = None
+        mlp_loss(torch.randn(3, 4), w1, b1, w2).backward()
+        assert s.graph.order and all(a["state"] == "done" for a in s.graph.graph.nodes.values())

@@ -9,6 +9,10 @@ import torch
 
 import engine
 
+# the CI machine has 2 cores shared with the engine's own numpy: torch's thread pool
+# would only fight it (and slow the parity tests down many times over)
+torch.set_num_threads(1)
+
 
 def to_np(t):
     if isinstance(t, engine.Tensor):

@@ -74,10 +74,6 @@ LAYERS = [
 ]
 
 
-def _eval_variant(case):
-    return case
-
-
 @pytest.mark.parametrize("case", LAYERS, ids=[c[0] for c in LAYERS])
 def test_layer_parity_train(case):
     _, build, inputs, ints = case
@@ -89,10 +85,6 @@ def test_lstmcell_with_state_parity():
     torch.manual_seed(0)
     x, h, c = randn(2, 4), randn(2, 3), randn(2, 3)
     tm, em = torch.nn.LSTMCell(4, 3), engine.nn.LSTMCell(4, 3)
-
-    class Wrap:
-        def __init__(self, m, T):
-            self.m, self.T = m, T
 
     # hx given as a tuple: wrap in modules taking three tensors
     class TW(torch.nn.Module):
@@ -122,13 +114,11 @@ def test_batchnorm_eval_after_training(name):
     xs = inputs()
     module_parity(tm, em, xs)             # one training step updates the running stats
     x2 = [a * 2 + 1 for a in xs]
-    tm2, em2 = build(torch.nn), build(engine.nn)
     module_parity(tm, em, x2)             # a second step, copied state included
     tm.eval()
     em.eval()
     module_parity(tm, em, x2)
     assert int(em.num_batches_tracked.item()) == int(tm.num_batches_tracked.item())
-    del tm2, em2
 
 
 def test_dropout_train_and_eval():

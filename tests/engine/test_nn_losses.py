@@ -157,7 +157,8 @@ def test_loss_module_repr_and_weight_buffer():
     assert repr(ce) == "CrossEntropyLoss()"
     assert list(ce.state_dict()) == ["weight"]
     assert repr(engine.nn.BCEWithLogitsLoss(pos_weight=w)) == "BCEWithLogitsLoss()"
-    assert engine.nn.MSELoss(size_average=False).reduction == "sum"
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        assert engine.nn.MSELoss(size_average=False).reduction == "sum"
 
 
 GRADCHECK = [

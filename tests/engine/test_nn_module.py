@@ -394,6 +394,19 @@ def test_hooks_cost_nothing_when_absent():
     assert y.grad_fn.name() == "AddmmBackward0"   # no hook nodes in the way
 
 
+def test_buffer_marker_and_plain_tensor_attributes():
+    m = engine.nn.Module()
+    m.stats = engine.nn.Buffer(engine.zeros(2))
+    m.scratch = engine.nn.Buffer(engine.ones(1), persistent=False)
+    m.plain = engine.ones(3)              # a plain tensor attribute is not registered
+    assert list(m._buffers) == ["stats", "scratch"]
+    assert type(m.stats) is engine.Tensor
+    assert list(m.state_dict()) == ["stats"]
+    assert "plain" not in m._buffers and "plain" not in m._parameters
+    c = copy.copy(m)
+    assert c.stats is m.stats
+
+
 def test_get_submodule_and_parameter():
     e = build(engine.nn)
     assert e.get_submodule("block.lin") is e.block.lin

@@ -41,6 +41,8 @@ REPR_CASES = {
     "empty int": lambda T: T.tensor([], dtype=T.int64),
     "long row wraps": lambda T: T.arange(30).float() / 3,
     "large summarised": lambda T: T.arange(2000).float(),
+    "suffix wraps": lambda T: (T.arange(10, dtype=T.float64) / 3).requires_grad_() * 2,
+    "suffix wraps 2": lambda T: T.tensor([1.5] * 11, dtype=T.float64, requires_grad=True),
     "large 2d summarised": lambda T: T.arange(4000).reshape(40, 100),
 }
 

@@ -32,16 +32,20 @@ def window(qtbot, isolated_settings):
 
 
 def _paused(w):
-    return w.session.controller.is_paused and w.session.state.mode == "paused"
+    """The thread is paused and the window has handled that (the queued relay arrived)."""
+    return (w.session.controller.is_paused and w.session.state.mode == "paused"
+            and w.last_mode_event == "paused")
 
 
 def press(qtbot, w, key, modifier=QtCore.Qt.KeyboardModifier.NoModifier):
     """Press a debugger key in the window and wait until the thread paused again."""
+    seen = w.mode_events
     qtbot.keyClick(w, key, modifier)
-    qtbot.waitUntil(lambda: _paused(w), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.mode_events > seen and _paused(w), timeout=WAIT_MS)
     w.refresh()
 
 
+@pytest.mark.slow
 def test_lenet_step_by_node_finish_break_on_op_pause_and_stop(window, qtbot):
     w = window
     assert w.run_script(sample_path("lenet"), ["--steps", "40", "--epochs", "1"], start_paused=True)
@@ -133,7 +137,7 @@ def test_script_exception_shows_traceback_and_window_stays(window, qtbot):
     assert w.run_script(os.path.join(SCRIPTS, "raises.py"))
     s = w.session
     qtbot.waitUntil(lambda: not s.running, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: w.findChildren(ExceptionDialog), timeout=5000)
+    qtbot.waitUntil(lambda: bool(w.findChildren(ExceptionDialog)), timeout=5000)
     dlg = w.findChildren(ExceptionDialog)[0]
     text = dlg.traceback.toPlainText()
     assert "ValueError: metric exploded" in text and "broken_metric" in text

@@ -122,9 +122,15 @@ def test_plots_hold_the_loss_history(qtbot):
     x, y = plots.loss_curve.getData()
     assert list(x) == list(range(30)) and np.allclose(y, losses)
     assert np.allclose(plots.loss_smooth.getData()[1], ema(np.array(losses)))
+    assert plots.metric_curves == {}            # hidden tabs are drawn when shown
+    plots.setCurrentIndex(1)
     assert set(plots.metric_curves) == {"accuracy"}
+    plots.setCurrentIndex(2)
     assert set(plots.flow_curves) == {"fc1.weight", "fc2.weight"}
+    assert np.allclose(plots.flow_curves["fc1.weight"].yData, 0.1)   # log axis, raw data
+    plots.setCurrentIndex(3)
     assert plots.bar_names == ["fc1.weight", "fc2.weight"]
+    plots.setCurrentIndex(0)
     curve_before = plots.loss_curve
     s.history.append_iteration(30, 0.01)
     plots.refresh(s.history)

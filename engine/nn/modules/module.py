@@ -826,6 +826,11 @@ class Module:
         raise TypeError("engine modules are not picklable; save module.state_dict() with "
                         "engine.save(obj, path)")
 
+    def __copy__(self):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __deepcopy__(self, memo):
         import copy
         new = object.__new__(type(self))

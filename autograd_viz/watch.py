@@ -19,6 +19,13 @@ and the hooks: the engine is exactly as before.
 Cost per event is kept small: a node's gradient statistics are computed once per pass
 (a gradient sent by one node and received unchanged by the next is reduced once),
 parameter statistics once per iteration, histograms every ``hist_every`` iterations.
+While nobody steps or sets a breakpoint, node events only append to a per-pass log that
+is applied to the models in bulk when the pass ends; a checkpoint that may pause applies
+it first, so a paused GUI always sees the models up to the node it stopped at.
+
+Note: ``import autograd_viz.watch as m`` gives the *function* ``autograd_viz.watch``
+(the package re-exports it under the module's name); use
+``from autograd_viz.watch import Session`` to reach this module's names.
 """
 
 from __future__ import annotations

@@ -48,6 +48,9 @@ class Inspector(QtWidgets.QWidget):
         self.setObjectName("inspector")
         self.selection: tuple | None = None   # ('node', key) or ('param', name)
         self._stats_model = None
+        self._saved_arrays = None
+        self._version = None
+        self._loaded = None
         self._tensor_key = None
         self.title = QtWidgets.QLabel("Nothing selected")
         f = self.title.font()
@@ -157,9 +160,15 @@ class Inspector(QtWidgets.QWidget):
         self.tensor_note.setText("")
         self._tensor_key = None
 
-    def show_node(self, key, attrs: dict, stats_model=None, health_flags=frozenset()):
-        """Show node ``key`` of a graph snapshot (``attrs``: its attribute dict)."""
+    def show_node(self, key, attrs: dict, stats_model=None, health_flags=frozenset(),
+                  saved_arrays=None, version=None):
+        """Show node ``key`` of a graph snapshot (``attrs``: its attribute dict).
+
+        ``saved_arrays``: a callable returning [(name, array)] of the node's saved tensors,
+        given only while execution is paused at this node (they are freed once it ran)."""
         self.selection = ("node", key)
+        self._saved_arrays = saved_arrays
+        self._version = version
         self._stats_model = stats_model
         op = attrs.get("op", "")
         param = attrs.get("param")
@@ -196,12 +205,15 @@ class Inspector(QtWidgets.QWidget):
         else:
             entries = ([(f"grad in[{i}]", (key, "grad_in", i)) for i, s in enumerate(grad_in) if s is not None]
                        + [(f"grad out[{i}]", (key, "grad_out", i)) for i, s in enumerate(grad_out) if s is not None])
+        if saved_arrays is not None:
+            entries += [(f"saved {entry[0]}", (key, "saved", i)) for i, entry in enumerate(saved)]
         self._set_picker(entries)
         self._load_tensor()
 
-    def show_parameter(self, name: str, ps, stats_model=None, health_flags=frozenset()):
+    def show_parameter(self, name: str, ps, stats_model=None, health_flags=frozenset(), version=None):
         """Show parameter ``name`` from its ParamStats ``ps``."""
         self.selection = ("param", name)
+        self._version = version
         self._stats_model = stats_model
         self.title.setText(f"{name} {shape_text(ps.shape) if ps is not None else ''}")
         self._set("Op", "parameter (AccumulateGrad)")
@@ -227,16 +239,30 @@ class Inspector(QtWidgets.QWidget):
             self._set("Health", "ok")
 
     def _load_tensor(self, force: bool = False):
+        """Fetch and draw the picked tensor; skipped when neither the pick nor the
+        caller's ``version`` (where execution stands) changed since the last draw."""
         data = self.picker.currentData()
-        if data is None or self._stats_model is None:
+        token = (self.selection, data, self._version)
+        if not force and self._version is not None and token == self._loaded:
+            return
+        self._loaded = token
+        if data is None or (self._stats_model is None and data[1] != "saved"):
             self.histogram.clear_view()
             self.heatmap.clear_view()
             self.tensor_note.setText("" if data is None else "no statistics model")
             return
         name, which, index = data
         try:
-            arr = self._stats_model.fetch_array(name, which, index)
-        except (KeyError, ValueError) as e:
+            if which == "saved":
+                if self._saved_arrays is None:
+                    raise KeyError("saved tensors exist only while paused at this node")
+                try:
+                    arr = self._saved_arrays()[index][1]
+                except RuntimeError as e:     # the engine freed them (the node ran)
+                    raise KeyError(str(e)) from None
+            else:
+                arr = self._stats_model.fetch_array(name, which, index)
+        except (KeyError, ValueError, IndexError) as e:
             self.histogram.clear_view()
             self.heatmap.clear_view()
             self.tensor_note.setText(str(e).strip("'\""))

@@ -11,6 +11,7 @@ which is thread-safe.
 from __future__ import annotations
 
 import os
+import time
 import traceback
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -31,6 +32,7 @@ from .status_bar import DebugStatusBar
 from .timeline import TimelinePanel
 
 REFRESH_MS = 33
+PANELS_HZ = 2.0
 SETTINGS_ORG, SETTINGS_APP = "autograd-viz", "autograd-viz"
 LAYOUT_VERSION = 2
 
@@ -59,6 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._exception_dialog = None
         self._mode = None
         self.mode_events = 0             # debugger mode changes handled (tests wait on it)
+        self._panels_due = 0.0
         self.last_mode_event = None
 
         # centre: graph view with its own small toolbar
@@ -456,7 +459,12 @@ class MainWindow(QtWidgets.QMainWindow):
             flags = health.nodes.get(key) or (health.params.get(attrs.get("param")) or frozenset())
         if any(s is not None and not s.finite for s in (attrs.get("grad_out") or ())):
             flags = flags | {"sends a non-finite gradient"}
-        self.inspector.show_node(key, attrs, getattr(self.session, "stats", None), flags)
+        state = getattr(self.session, "state", None)
+        saved = None
+        if state is not None and state.paused_key == key and state.checkpoint.kind == "node_started":
+            saved = state.saved_tensors
+        self.inspector.show_node(key, attrs, getattr(self.session, "stats", None), flags, saved,
+                                 self._data_version())
         self.graph_view.graph_scene.select(key)
         if attrs.get("param"):
             self.parameters.select(attrs["param"])
@@ -466,11 +474,21 @@ class MainWindow(QtWidgets.QMainWindow):
         ps = stats.param(name) if stats is not None else None
         health = getattr(self.session, "health", None)
         flags = health.params.get(name, frozenset()) if health is not None else frozenset()
-        self.inspector.show_parameter(name, ps, stats, flags)
+        self.inspector.show_parameter(name, ps, stats, flags, self._data_version())
         key = f"param:{name}"
         if key in self.graph_view.graph_scene._index:
             self.graph_view.graph_scene.select(key)
             self.graph_view.center_on_node(key)
+
+    def _data_version(self):
+        """Changes whenever the tensors the inspector could show may have changed."""
+        s = self.session
+        state = getattr(s, "state", None)
+        stats = getattr(s, "stats", None)
+        graph = getattr(s, "graph", None)
+        return (id(s), state.mode if state else None, id(state.checkpoint) if state else None,
+                stats.iteration if stats else None, graph.pass_index if graph else None,
+                getattr(s, "current", None))
 
     def node_tooltip(self, key) -> str:
         gm = getattr(self.session, "graph", None)
@@ -532,16 +550,28 @@ class MainWindow(QtWidgets.QMainWindow):
             dirty.add("graph")
         if "graph" in dirty and getattr(s, "graph", None) is not None and self.graph_view.graph_scene.spec:
             self._apply_look()
-            sel = self.inspector.selection
-            if sel and sel[0] == "node" and self.docks["inspector"].isVisible():
-                self.inspect_node(sel[1])
+            dirty.add("inspector")
         stats, history, health = (getattr(s, "stats", None), getattr(s, "history", None),
                                   getattr(s, "health", None))
+        now = time.monotonic()
+        slow = {"stats", "history", "inspector"}
+        if dirty & slow and self._mode == "running" and now < self._panels_due:
+            # While training runs, the inspector, the table and the plots redraw at most
+            # PANELS_HZ: every redraw takes the GIL from the training thread.
+            self.bridge.mark(*(dirty & slow))
+            dirty -= slow
+        if dirty & slow:
+            self._panels_due = now + 1.0 / PANELS_HZ
         if dirty & {"stats", "history"}:
-            self.parameters.refresh(stats, history, health)
-            self.plots.refresh(history, stats)
-            sel = self.inspector.selection
-            if sel and sel[0] == "param":
+            if self.docks["parameters"].isVisible():
+                self.parameters.refresh(stats, history, health)
+            if self.docks["plots"].isVisible():
+                self.plots.refresh(history, stats)
+        sel = self.inspector.selection
+        if sel and dirty & slow and self.docks["inspector"].isVisible():
+            if sel[0] == "node" and "inspector" in dirty:
+                self.inspect_node(sel[1])
+            elif sel[0] == "param" and dirty & {"stats", "history"}:
                 self.inspect_parameter(sel[1])
         if "breakpoints" in dirty:
             self.breakpoints_panel.refresh()

@@ -20,8 +20,8 @@ from ..ops._core import make, needs_grad
 from ..ops import shape as _shape
 from ..tensor import Tensor
 from ..backend import get_array_module
-from ._im2col import (col2im, conv_out_size, from_batch_last, grouped_mm, im2col, release,
-                      scratch, to_batch_last)
+from ._im2col import (batch_last_for, col2im, conv_out_size, from_layout, grouped_mm, im2col,
+                      release, scratch, to_layout)
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "ConvolutionBackward0"]
 
@@ -101,63 +101,68 @@ def _same_padding(kernel, dilation):
 
 # ---------------------------------------------------------------- array kernels
 def _conv_forward(x, w, b, stride, padding, dilation, groups, keep_cols):
-    """(N, C, H, W) * (Co, C/G, kh, kw) -> (N, Co, OH, OW); also the columns if kept."""
+    """(N, C, H, W) * (Co, C/G, kh, kw) -> (N, Co, OH, OW); also the columns (and their
+    layout) when kept for the weight gradient."""
     n, c, h, wd = x.shape
     co, cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     oh = conv_out_size(h, kh, sh, 2 * ph, dh)
     ow = conv_out_size(wd, kw, sw, 2 * pw, dw)
-    cols = _columns(x, kh, kw, stride, padding, dilation, oh, ow)
-    y = scratch((co, oh * ow * n), x.dtype, get_array_module(x)) if groups == 1 else None
+    bl = batch_last_for(n, ow)
+    cols = _columns(x, bl, kh, kw, stride, padding, dilation, oh, ow)
+    y = scratch((co, cols.shape[1]), x.dtype, get_array_module(x)) if groups == 1 else None
     y = grouped_mm(w.reshape(co, cg * kh * kw), cols, groups, out=y)
-    out = from_batch_last(y.reshape(co, oh, ow, n), b)
+    out = from_layout(y.reshape((co, oh, ow, n) if bl else (co, n, oh, ow)), bl, b)
     release(y)
     if not keep_cols:
         release(cols)
-        cols = None
-    return out, cols
+        return out, None
+    return out, (cols, bl)
 
 
-def _conv_backward(g, x, w, cols, stride, padding, dilation, groups, need):
+def _columns(x, bl, kh, kw, stride, padding, dilation, oh, ow):
+    """The im2col matrix (C*kh*kw, pixels) of the input, in layout ``bl`` (a new array the
+    caller owns and may release)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xt, owned = to_layout(x, bl, ph, ph, pw, pw)
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and owned:
+        return xt.reshape(xt.shape[0], -1)          # a 1x1 conv's columns are the input
+    cols = im2col(xt, bl, kh, kw, sh, sw, dh, dw, oh, ow)
+    if owned:
+        release(xt)
+    return cols
+
+
+def _conv_backward(g, x, w, kept, stride, padding, dilation, groups, need):
     """Gradients (input, weight, bias) of ``_conv_forward`` for output gradient ``g``;
-    ``cols`` are the forward's columns (recomputed when not kept)."""
+    ``kept`` = (columns, layout) from the forward pass, or None to recompute them."""
     n, c, h, wd = x.shape
     co, cg, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     oh, ow = g.shape[2], g.shape[3]
-    gt = to_batch_last(g)                            # (Co, OH, OW, N)
-    g2 = gt.reshape(co, oh * ow * n)
+    bl = kept[1] if kept is not None else batch_last_for(n, ow)
+    gt, gowned = to_layout(g, bl)
+    g2 = gt.reshape(co, n * oh * ow)               # copies when gt is a (view) transpose
     gx = gw = gb = None
     if need[2]:
-        gb = g2.sum(axis=1)
+        gb = g.sum(axis=(0, 2, 3))
     if need[1]:
-        own = cols is None
-        if own:
-            cols = _columns(x, kh, kw, stride, padding, dilation, oh, ow)
+        cols = kept[0] if kept is not None else _columns(x, bl, kh, kw, stride, padding,
+                                                         dilation, oh, ow)
         gw = grouped_mm(g2, cols, groups, trans_b=True).reshape(w.shape)
-        if own:
+        if kept is None:
             release(cols)
     if need[0]:
         xp = get_array_module(g)
-        dcols = scratch((c * kh * kw, oh * ow * n), g.dtype, xp) if groups == 1 else None
+        dcols = scratch((c * kh * kw, g2.shape[1]), g.dtype, xp) if groups == 1 else None
         dcols = grouped_mm(w.reshape(co, cg * kh * kw), g2, groups, trans_a=True, out=dcols)
-        acc = col2im(dcols, c, h + 2 * ph, wd + 2 * pw, kh, kw, sh, sw, dh, dw, oh, ow)
+        acc = col2im(dcols, bl, c, h + 2 * ph, wd + 2 * pw, kh, kw, sh, sw, dh, dw, oh, ow)
         release(dcols)
-        gx = from_batch_last(acc, crop=(ph, pw, h, wd) if (ph or pw) else None)
+        gx = from_layout(acc, bl, crop=(ph, pw, h, wd) if (ph or pw) else None)
         release(acc)
-    release(gt)
+    if gowned:
+        release(gt)
     return gx, gw, gb
-
-
-def _columns(x, kh, kw, stride, padding, dilation, oh, ow):
-    """The im2col matrix (C*kh*kw, OH*OW*N) of the input (a scratch array)."""
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xt = to_batch_last(x, ph, ph, pw, pw)
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1:
-        return xt.reshape(xt.shape[0], -1)          # a 1x1 conv's columns are the input
-    cols = im2col(xt, kh, kw, sh, sw, dh, dw, oh, ow)
-    release(xt)
-    return cols
 
 
 def _conv_transpose_forward(x, w, b, stride, padding, dilation, groups, output_padding):
@@ -168,15 +173,17 @@ def _conv_transpose_forward(x, w, b, stride, padding, dilation, groups, output_p
     (sh, sw), (ph, pw), (dh, dw), (oph, opw) = stride, padding, dilation, output_padding
     hp = (h - 1) * sh + dh * (kh - 1) + 1 + oph
     wp = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
-    xt = to_batch_last(x)                            # (Cin, H, W, N)
+    bl = batch_last_for(n, wd)
+    xt, owned = to_layout(x, bl)
+    x2 = xt.reshape(cin, n * h * wd)
     xp = get_array_module(x)
-    dcols = scratch((cog * kh * kw, h * wd * n), x.dtype, xp) if groups == 1 else None
-    dcols = grouped_mm(w.reshape(cin, cog * kh * kw), xt.reshape(cin, h * wd * n), groups,
-                       trans_a=True, out=dcols)
-    release(xt)
-    acc = col2im(dcols, cog * groups, hp, wp, kh, kw, sh, sw, dh, dw, h, wd)
+    dcols = scratch((cog * kh * kw, x2.shape[1]), x.dtype, xp) if groups == 1 else None
+    dcols = grouped_mm(w.reshape(cin, cog * kh * kw), x2, groups, trans_a=True, out=dcols)
+    if owned:
+        release(xt)
+    acc = col2im(dcols, bl, cog * groups, hp, wp, kh, kw, sh, sw, dh, dw, h, wd)
     release(dcols)
-    out = from_batch_last(acc, b, crop=(ph, pw, hp - 2 * ph, wp - 2 * pw))
+    out = from_layout(acc, bl, b, crop=(ph, pw, hp - 2 * ph, wp - 2 * pw))
     release(acc)
     return out
 
@@ -185,18 +192,21 @@ def _conv_transpose_backward(g, x, w, stride, padding, dilation, groups, need):
     n, cin, h, wd = x.shape
     _, cog, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    gt = to_batch_last(g, ph, ph, pw, pw)
-    gcols = im2col(gt, kh, kw, sh, sw, dh, dw, h, wd)    # (Cout*kh*kw, H*W*N)
-    release(gt)
+    bl = batch_last_for(n, wd)
+    gt, gowned = to_layout(g, bl, ph, ph, pw, pw)
+    gcols = im2col(gt, bl, kh, kw, sh, sw, dh, dw, h, wd)    # (Cout*kh*kw, pixels)
+    if gowned:
+        release(gt)
     gx = gw = gb = None
     if need[0]:
         y = grouped_mm(w.reshape(cin, cog * kh * kw), gcols, groups)
-        gx = from_batch_last(y.reshape(cin, h, wd, n))
+        gx = from_layout(y.reshape((cin, h, wd, n) if bl else (cin, n, h, wd)), bl)
     if need[1]:
-        xt = to_batch_last(x)
-        gw = grouped_mm(xt.reshape(cin, h * wd * n), gcols, groups,
+        xt, owned = to_layout(x, bl)
+        gw = grouped_mm(xt.reshape(cin, n * h * wd), gcols, groups,
                         trans_b=True).reshape(w.shape)
-        release(xt)
+        if owned:
+            release(xt)
     if need[2]:
         gb = g.sum(axis=(0, 2, 3))
     release(gcols)
@@ -219,8 +229,9 @@ class ConvolutionBackward0(Node):
 
     def _release_saved(self):
         Node._release_saved(self)
-        cols, self.cols = self.cols, None
-        release(cols)
+        kept, self.cols = self.cols, None
+        if kept is not None:
+            release(kept[0])
 
     def backward(self, g):
         if _state.enabled:

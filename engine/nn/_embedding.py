@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module
 from ..ops._core import Node, link, make, needs_grad
 from ..tensor import Tensor
 
@@ -45,8 +46,13 @@ class EmbeddingBackward0(Node):
         if self.padding_idx is not None:
             keep = flat != self.padding_idx
             flat, rows = flat[keep], rows[keep]
-        out = np.zeros((self.num_weights, dim), dtype=g._data.dtype)
-        np.add.at(out, flat, rows)
+        xp = get_array_module(rows)
+        out = xp.zeros((self.num_weights, dim), dtype=g._data.dtype)
+        if xp is np:
+            np.add.at(out, flat, rows)
+        else:
+            import cupyx  # noqa: PLC0415 - GPU only
+            cupyx.scatter_add(out, flat, rows)
         r = make(out)
         if needs_grad(g):
             n = EmbeddingDenseBackwardBackward0()

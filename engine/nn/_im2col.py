@@ -1,21 +1,29 @@
 """GEMM-ready im2col / col2im shared by the convolutions (array level, no autograd).
 
-Layout: channel-major, batch-last. An input ``x`` (N, C, H, W) is first copied once into
-``xt`` (C, Hp, Wp, N), zero-padded; the columns are then
+The columns are channel-major: for an input ``x`` (N, C, H, W), zero-padded,
 
-    cols[(c, i, j), (oh, ow, n)] = xt[c, oh*sh + i*dh, ow*sw + j*dw, n]
+    cols[(c, i, j), pixel] = xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
 
-a (C*kh*kw, OH*OW*N) matrix, so a convolution is one BLAS GEMM
+a (C*kh*kw, N*OH*OW) matrix, so a convolution is one BLAS GEMM
 ``W.reshape(C_out, C*kh*kw) @ cols`` (per group: the rows are grouped by input channel, so a
 group's block is a contiguous slice), and the weight gradient one GEMM ``g @ cols.T`` (BLAS
-reads the transpose in place). Putting the batch last makes every copy move long contiguous
-runs (OW*N elements at stride 1): ``im2col`` is one ``as_strided`` view plus one copy, and
-``col2im`` adds kh*kw slices with the same long runs (never ``np.add.at``). The price is one
-transposing copy of the input and of the output, both far smaller than the columns.
+reads the transpose in place). ``im2col`` is one ``as_strided`` view plus one copy; ``col2im``
+adds kh*kw strided slices (never ``np.add.at``).
+
+Two pixel orders ("layouts"), chosen per call by ``batch_last_for``:
+
+- batch first, pixel = (n, oh, ow): the input needs no transposing copy and the GEMM result
+  (C_out, N, OH*OW) becomes NCHW with a cheap copy, but im2col/col2im move runs of only OW
+  elements, which numpy handles slowly when the image is narrow;
+- batch last, pixel = (oh, ow, n): the input is first copied into (C, Hp, Wp, N) and results
+  are transposed back, but every im2col/col2im run is OW*N elements long.
+
+Measured on LeNet: batch first wins for conv1 (28 wide: the transposes would cost more than
+the short runs), batch last for conv2 (10 wide: im2col 3x and col2im 3x faster).
 
 Large scratch arrays (columns, GEMM results, accumulators) come from a small free list
 (``scratch`` / ``release``): reusing them avoids page-faulting tens of MB of fresh memory on
-every training step. Only arrays that never escape to the caller are released.
+every training step. ``release`` only ever takes back arrays that ``scratch`` handed out.
 
 Everything takes the array module from the arrays (numpy or CuPy) and keeps the input's
 dtype (float32 stays float32).
@@ -24,12 +32,13 @@ dtype (float32 stays float32).
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
 from ..backend import get_array_module
 
-__all__ = ["conv_out_size", "to_batch_last", "from_batch_last", "im2col", "col2im",
+__all__ = ["conv_out_size", "batch_last_for", "to_layout", "from_layout", "im2col", "col2im",
            "grouped_mm", "scratch", "release"]
 
 
@@ -40,6 +49,12 @@ _MIN_POOLED = 1 << 16            # small arrays: numpy's own allocator is fast e
 _pool: dict = {}
 _pool_bytes = [0]
 _pool_lock = threading.Lock()
+_issued: dict = {}               # id -> weakref of every buffer scratch() created
+
+
+def _forget(ref, key):
+    if _issued.get(key) is ref:
+        del _issued[key]
 
 
 def scratch(shape, dtype, xp=np):
@@ -52,6 +67,11 @@ def scratch(shape, dtype, xp=np):
                 arr = free.pop()
                 _pool_bytes[0] -= arr.nbytes
                 return arr
+        arr = np.empty(shape, dtype=dtype)
+        if arr.nbytes >= _MIN_POOLED:
+            key = id(arr)
+            _issued[key] = weakref.ref(arr, lambda r, k=key: _forget(r, k))
+        return arr
     return xp.empty(shape, dtype=dtype)
 
 
@@ -63,8 +83,9 @@ def release(*arrays):
         base = arr
         while base.base is not None and isinstance(base.base, np.ndarray):
             base = base.base
-        if not base.flags.c_contiguous or not base.flags.owndata:
-            continue
+        ref = _issued.get(id(base))
+        if ref is None or ref() is not base:
+            continue                    # not ours (e.g. a view of a caller's array)
         key = (base.shape, base.dtype.str)
         with _pool_lock:
             free = _pool.setdefault(key, [])
@@ -78,38 +99,58 @@ def release(*arrays):
             _pool_bytes[0] += base.nbytes
 
 
-# ---------------------------------------------------------------- layout changes
+# ---------------------------------------------------------------- layouts
 def conv_out_size(size, k, s, pad_total, d):
     """Output length of a convolution over ``size`` padded by ``pad_total`` in all."""
     return (size + pad_total - d * (k - 1) - 1) // s + 1
 
 
-def to_batch_last(x, pt=0, pb=0, pl=0, pr=0):
-    """(N, C, H, W) -> scratch (C, H+pt+pb, W+pl+pr, N), zero-padded: one copy."""
+def batch_last_for(n, ow):
+    """The pixel order for a conv whose im2col rows are ``ow`` wide (see the module doc)."""
+    return n > 1 and ow < 20
+
+
+def to_layout(x, batch_last, pt=0, pb=0, pl=0, pr=0):
+    """(N, C, H, W) -> (C, Hp, Wp, N) [batch last] or (C, N, Hp, Wp), zero-padded.
+
+    Returns (array, owned): a batch-first layout without padding is a view of ``x`` (not
+    owned: never release it); everything else is one copy into a scratch array."""
     xp = get_array_module(x)
     n, c, h, w = x.shape
+    if not batch_last and not (pt or pb or pl or pr):
+        return x.transpose(1, 0, 2, 3), False
     hp, wp = h + pt + pb, w + pl + pr
-    out = scratch((c, hp, wp, n), x.dtype, xp)
+    if batch_last:
+        out = scratch((c, hp, wp, n), x.dtype, xp)
+        plane = out.transpose(0, 3, 1, 2)           # (C, N, Hp, Wp) view for the borders
+        src = x.transpose(1, 2, 3, 0)
+        inner = out[:, pt:pt + h, pl:pl + w, :]
+    else:
+        out = scratch((c, n, hp, wp), x.dtype, xp)
+        plane = out
+        src = x.transpose(1, 0, 2, 3)
+        inner = out[:, :, pt:pt + h, pl:pl + w]
     if pt:
-        out[:, :pt] = 0
+        plane[:, :, :pt] = 0
     if pb:
-        out[:, h + pt:] = 0
+        plane[:, :, h + pt:] = 0
     if pl:
-        out[:, pt:h + pt, :pl] = 0
+        plane[:, :, pt:h + pt, :pl] = 0
     if pr:
-        out[:, pt:h + pt, w + pl:] = 0
-    out[:, pt:pt + h, pl:pl + w, :] = x.transpose(1, 2, 3, 0)
-    return out
+        plane[:, :, pt:h + pt, w + pl:] = 0
+    inner[...] = src
+    return out, True
 
 
-def from_batch_last(y, bias=None, crop=None):
-    """(C, H, W, N) -> a new contiguous (N, C, h, w) array, with the per-channel bias added
-    in the same pass; ``crop`` = (top, left, h, w) cuts a window out of the (H, W) plane."""
+def from_layout(y, batch_last, bias=None, crop=None):
+    """(C, H, W, N) [batch last] or (C, N, H, W) -> a new contiguous (N, C, h, w) array,
+    with the per-channel bias added in the same pass; ``crop`` = (top, left, h, w) cuts a
+    window out of the (H, W) plane."""
     xp = get_array_module(y)
+    v = y.transpose(3, 0, 1, 2) if batch_last else y.transpose(1, 0, 2, 3)
     if crop is not None:
         t, left, h, w = crop
-        y = y[:, t:t + h, left:left + w, :]
-    v = y.transpose(3, 0, 1, 2)
+        v = v[:, :, t:t + h, left:left + w]
     out = xp.empty(v.shape, dtype=v.dtype)
     if bias is None:
         out[...] = v
@@ -118,27 +159,48 @@ def from_batch_last(y, bias=None, crop=None):
     return out
 
 
+def _axes(a, batch_last):
+    """Strides of the (c, n, h, w) axes of a layout array."""
+    if batch_last:
+        s_c, s_h, s_w, s_n = a.strides
+    else:
+        s_c, s_n, s_h, s_w = a.strides
+    return s_c, s_n, s_h, s_w
+
+
 # ---------------------------------------------------------------- im2col / col2im
-def im2col(xt, kh, kw, sh, sw, dh, dw, oh, ow):
-    """Columns (C*kh*kw, oh*ow*N) of a batch-last padded (C, Hp, Wp, N) array: one copy
-    into a scratch array."""
+def im2col(xt, batch_last, kh, kw, sh, sw, dh, dw, oh, ow):
+    """Columns (C*kh*kw, pixels) of a padded layout array: one copy into a scratch array."""
     xp = get_array_module(xt)
-    c, _, _, n = xt.shape
-    s_c, s_h, s_w, s_n = xt.strides
-    view = xp.lib.stride_tricks.as_strided(
-        xt, (c, kh, kw, oh, ow, n), (s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n))
-    cols = scratch((c, kh, kw, oh, ow, n), xt.dtype, xp)
+    c = xt.shape[0]
+    n = xt.shape[3] if batch_last else xt.shape[1]
+    s_c, s_n, s_h, s_w = _axes(xt, batch_last)
+    if batch_last:
+        shape = (c, kh, kw, oh, ow, n)
+        strides = (s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n)
+    else:
+        shape = (c, kh, kw, n, oh, ow)
+        strides = (s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w)
+    view = xp.lib.stride_tricks.as_strided(xt, shape, strides)
+    cols = scratch(shape, xt.dtype, xp)
     cols[...] = view
-    return cols.reshape(c * kh * kw, oh * ow * n)
+    return cols.reshape(c * kh * kw, n * oh * ow)
 
 
-def col2im(cols, c, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow):
-    """The adjoint of ``im2col``: sum columns (C*kh*kw, oh*ow*N) back into a scratch
-    (C, hp, wp, N) array, one strided slice-add per kernel offset."""
+def col2im(cols, batch_last, c, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow):
+    """The adjoint of ``im2col``: sum columns (C*kh*kw, pixels) back into a scratch layout
+    array (C, hp, wp, N) [batch last] or (C, N, hp, wp), one strided slice-add per kernel
+    offset."""
     xp = get_array_module(cols)
-    n = cols.shape[1] // (oh * ow) if oh * ow else 0
-    c6 = cols.reshape(c, kh, kw, oh, ow, n)
-    out = scratch((c, hp, wp, n), cols.dtype, xp)
+    n = cols.shape[1] // (oh * ow)
+    if batch_last:
+        c6 = cols.reshape(c, kh, kw, oh, ow, n)
+        out = scratch((c, hp, wp, n), cols.dtype, xp)
+        plane = out.transpose(0, 3, 1, 2)
+    else:
+        c6 = cols.reshape(c, kh, kw, n, oh, ow)
+        out = scratch((c, n, hp, wp), cols.dtype, xp)
+        plane = out
     h_span = sh * (oh - 1) + 1
     w_span = sw * (ow - 1) + 1
     # offsets write disjoint slices when the stride outruns the dilated kernel: assign
@@ -149,11 +211,14 @@ def col2im(cols, c, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow):
         r0 = i * dh
         for j in range(kw):
             c0 = j * dw
-            dst = out[:, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
+            dst = plane[:, :, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
+            src = c6[:, i, j]
+            if batch_last:
+                src = src.transpose(0, 3, 1, 2)
             if disjoint:
-                dst[...] = c6[:, i, j]
+                dst[...] = src
             else:
-                dst += c6[:, i, j]
+                dst += src
     return out
 
 

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..ops import abs as abs_, clamp, exp, log1p, relu, sigmoid, where
 from ..ops._core import Node, SavedTensor, link, make, needs_grad
 from ..tensor import Tensor
@@ -45,7 +46,8 @@ def _check_reduction(reduction):
 def _reduce_array(a, reduction):
     if reduction == "none":
         return a
-    return np.asarray(a.sum() if reduction == "sum" else a.mean(), dtype=a.dtype)
+    xp = get_array_module(a)
+    return xp.asarray(a.sum() if reduction == "sum" else a.mean(), dtype=a.dtype)
 
 
 def _check_sizes(input, target, name):
@@ -82,7 +84,7 @@ class DivBackward1(Node):
 
 
 def _mul_scalar(t, s):
-    r = make(np.asarray(t._data * s, dtype=t._data.dtype))
+    r = make(get_array_module(t._data).asarray(t._data * s, dtype=t._data.dtype))
     if needs_grad(t):
         n = MulBackward1()
         n.other = s
@@ -91,7 +93,7 @@ def _mul_scalar(t, s):
 
 
 def _div_scalar(t, s):
-    r = make(np.asarray(t._data / s, dtype=t._data.dtype))
+    r = make(get_array_module(t._data).asarray(t._data / s, dtype=t._data.dtype))
     if needs_grad(t):
         n = DivBackward1()
         n.other = s
@@ -292,7 +294,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         w = w_all[safe] * valid
     else:
         w = valid.astype(a.dtype)
-    ridx = np.arange(rows.shape[0])
+    xp = get_array_module(a)
+    ridx = xp.arange(rows.shape[0])
     losses = -rows[ridx, safe] * w
     if reduction == "none":
         out = losses.reshape(t.shape).astype(a.dtype, copy=False)
@@ -300,15 +303,15 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     else:
         total = w.sum(dtype=a.dtype)
         if reduction == "sum":
-            out = np.asarray(losses.sum(), dtype=a.dtype)
+            out = xp.asarray(losses.sum(), dtype=a.dtype)
             scale = w
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.asarray(losses.sum() / total, dtype=a.dtype)
+                out = xp.asarray(losses.sum() / total, dtype=a.dtype)
                 scale = w / total
     r = make(out)
     if needs_grad(input):
-        coef = np.zeros(rows.shape, dtype=a.dtype)
+        coef = xp.zeros(rows.shape, dtype=a.dtype)
         coef[ridx, safe] = -scale
         if nd == 1:
             coef = coef.reshape(C)
@@ -326,10 +329,11 @@ def _nll_mean_2d(input, a, t, ignore_index):
     n, C = a.shape
     if n == 0 or t.min() < 0 or t.max() >= C or (ignore_index >= 0 and (t == ignore_index).any()):
         return None
-    ridx = np.arange(n)
-    r = make(np.asarray(-a[ridx, t].sum() / n, dtype=a.dtype))
+    xp = get_array_module(a)
+    ridx = xp.arange(n)
+    r = make(xp.asarray(-a[ridx, t].sum() / n, dtype=a.dtype))
     if needs_grad(input):
-        coef = np.zeros(a.shape, dtype=a.dtype)
+        coef = xp.zeros(a.shape, dtype=a.dtype)
         coef[ridx, t] = -1.0 / n
         node = NllLossBackward0()
         node.coef, node.reduction, node.class_dim = coef, "mean", 1
@@ -366,9 +370,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if reduction == "mean":
         keep = target._data != ignore_index
         if weight is not None:
-            denom = make(np.asarray(weight._data[target._data[keep].reshape(-1)].sum()))
+            denom = make(weight._data[target._data[keep].reshape(-1)].sum().reshape(()))
         else:
-            denom = make(np.asarray(keep.sum()))
+            denom = make(keep.sum().reshape(()))
         ret = smooth.sum() / denom
     elif reduction == "sum":
         ret = smooth.sum()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..ops import matmul
 from ..ops._core import Node, link, make, needs_grad
 
@@ -52,7 +53,7 @@ def _constant_pad(input, pad, value):
         d0 = max(l, 0)
         src[d] = slice(s0, max(s1, s0))
         dst[d] = slice(d0, d0 + max(s1 - s0, 0))
-    out = np.full(out_shape, value, dtype=a.dtype)
+    out = get_array_module(a).full(out_shape, value, dtype=a.dtype)
     out[tuple(dst)] = a[tuple(src)]
     r = make(out)
     if needs_grad(input):

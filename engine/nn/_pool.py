@@ -224,7 +224,7 @@ def _max_backward(g4, code, in_shape, k, s, p, d):
              + xp.arange(k[1], dtype=np.intp)[None, :] * d[1]).ravel()
     origin = (xp.arange(oh, dtype=np.intp)[:, None] * (s[0] * wp)
               + xp.arange(ow, dtype=np.intp)[None, :] * s[1])
-    idx = xp.take(table, code.reshape(n * c, oh, ow))
+    idx = table[code.reshape(n * c, oh, ow)]        # fancy take: fast for uint8 codes
     idx += origin
     idx += (xp.arange(n * c, dtype=np.intp) * (hp * wp))[:, None, None]
     size = n * c * hp * wp

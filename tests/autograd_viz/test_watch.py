@@ -5,7 +5,6 @@ engine as it was. The LeNet tests need engine.nn (skipped until it exists)."""
 
 from __future__ import annotations
 
-import math
 import sys
 
 import networkx as nx

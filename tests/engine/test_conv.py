@@ -379,3 +379,46 @@ def test_module_constructor_errors():
         econv.Conv2d(3, 6, 3, padding="full")
     with pytest.raises(ValueError, match='Only "zeros" padding mode'):
         econv.ConvTranspose2d(3, 6, 3, padding_mode="reflect")
+
+
+# ---------------------------------------------------------------- both column layouts
+@pytest.mark.parametrize("batch_last", [False, True])
+@pytest.mark.parametrize("case", [
+    ("conv2d", (2, 4, 9, 23), (6, 2, 3, 2), {"stride": (2, 1), "padding": (1, 2),
+                                             "dilation": (1, 2), "groups": 2}),
+    ("conv2d", (3, 3, 8, 8), (4, 3, 1, 1), {}),
+    ("conv2d", (3, 3, 8, 8), (4, 3, 1, 1), {"stride": 2, "padding": 1}),
+    ("conv2d", (2, 2, 7, 7), (3, 2, 2, 2), {"stride": 2}),             # disjoint col2im
+    ("conv_transpose2d", (2, 4, 5, 21), (4, 3, 3, 2), {"stride": 2, "padding": 1,
+                                                       "output_padding": 1, "groups": 2}),
+], ids=str)
+def test_both_column_layouts_match_torch(monkeypatch, batch_last, case):
+    """The kernels pick batch-first or batch-last columns by image width; force each."""
+    import engine.nn._conv as conv_mod
+    monkeypatch.setattr(conv_mod, "batch_last_for", lambda n, ow: batch_last)
+    op, xs, ws, kw = case
+    groups = kw.get("groups", 1)
+    nb = ws[0] if op == "conv2d" else ws[1] * groups
+    _run_both(lambda x, w, b: getattr(EF, op)(x, w, b, **kw),
+              lambda x, w, b: getattr(TF, op)(x, w, b, **kw), [_arr(*xs), _arr(*ws), _arr(nb)])
+    # weight-only gradient path (columns kept from the forward)
+    x = engine.tensor(_arr(*xs))
+    w = engine.tensor(_arr(*ws), requires_grad=True)
+    getattr(EF, op)(x, w, **kw).sum().backward()
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    getattr(TF, op)(torch.tensor(x.numpy()), tw, **kw).sum().backward()
+    _close(w.grad, tw.grad, "weight grad")
+
+
+def test_scratch_pool_reuses_only_its_own_buffers():
+    from engine.nn import _im2col
+    a = _im2col.scratch((256, 256), np.float32)
+    addr = a.__array_interface__["data"][0]
+    _im2col.release(a)
+    b = _im2col.scratch((256, 256), np.float32)
+    assert b.__array_interface__["data"][0] == addr          # reused
+    mine = np.zeros((256, 256), np.float32)                  # a caller's array
+    _im2col.release(mine, mine.T, b[:10])
+    c = _im2col.scratch((256, 256), np.float32)
+    assert c is b or c.__array_interface__["data"][0] != mine.__array_interface__["data"][0]
+    assert not any(f is mine for lst in _im2col._pool.values() for f in lst)

@@ -92,7 +92,7 @@ def _throughput(steps: int, window: bool) -> float:
     from ui.session_loader import LiveRun
 
     times: list = []
-    run = LiveRun(sample_path("lenet"), ["--steps", str(steps), "--batch-size", "64", "--epochs", "1"],
+    run = LiveRun(sample_path("lenet"), ["--steps", str(steps), "--batch-size", "64", "--epochs", "10"],
                   record=True)
     run.watch.iteration_closed.connect(lambda _s: times.append(time.perf_counter()))
     app = QtWidgets.QApplication.instance()

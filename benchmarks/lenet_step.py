@@ -84,7 +84,7 @@ def _sync(lib, device):
         lib.cuda.synchronize()
 
 
-def time_interleaved(runs, device, warmup, steps):
+def time_interleaved(runs, device, warmup, steps, clock=time.perf_counter):
     """Median seconds per step of each (lib, step) in ``runs``, alternating step by step so
     that a busy machine slows every library alike."""
     for lib, step in runs:
@@ -94,10 +94,10 @@ def time_interleaved(runs, device, warmup, steps):
     times = [[] for _ in runs]
     for _ in range(steps):
         for i, (lib, step) in enumerate(runs):
-            t0 = time.perf_counter()
+            t0 = clock()
             step()
             _sync(lib, device)
-            times[i].append(time.perf_counter() - t0)
+            times[i].append(clock() - t0)
     return [statistics.median(t) for t in times]
 
 
@@ -184,6 +184,13 @@ def main(argv=None):
     ap.add_argument("--mem-batch", type=int, default=256)
     ap.add_argument("--mem-steps", type=int, default=3)
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="limit both libraries to N threads (torch.set_num_threads and "
+                         "OPENBLAS_NUM_THREADS/OMP_NUM_THREADS for numpy); default: each "
+                         "library's own default")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: time.perf_counter; cpu: process CPU time (with --threads 1, "
+                         "the work done, little disturbed by other processes)")
     ap.add_argument("--_memory-child", dest="memory_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -191,10 +198,17 @@ def main(argv=None):
         _memory_child(args.memory_child, args.mem_batch, args.mem_steps)
         return 0
 
+    if args.threads is not None:        # must precede numpy's import to reach its BLAS
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
     import numpy as np
     import torch
 
     import engine
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
 
     if args.device == "cuda":
         missing = [name for name, ok in (("PyTorch", torch.cuda.is_available()),
@@ -207,7 +221,8 @@ def main(argv=None):
     print(f"LeNet training step (zero_grad, forward, CrossEntropyLoss, backward, SGD momentum)"
           f" on {args.device}")
     print(f"torch {torch.__version__} (threads={torch.get_num_threads()}), numpy "
-          f"{np.__version__}; warmup {args.warmup}, median of {args.steps} steps")
+          f"{np.__version__}; warmup {args.warmup}, median of {args.steps} steps, "
+          f"{args.clock} clock")
     print(f"{'batch':>6} {'engine ms':>10} {'torch ms':>10} {'ratio':>7}")
     rows = []
     for batch in args.batches:
@@ -216,13 +231,14 @@ def main(argv=None):
         enet, estep = _setup(engine, batch, args.device, _state_for_engine(tnet.cpu(), engine))
         tnet.to(args.device)
         te, tt = time_interleaved([(engine, estep), (torch, tstep)], args.device,
-                                  args.warmup, args.steps)
+                                  args.warmup, args.steps, clock)
         rows.append((batch, te, tt))
         print(f"{batch:>6} {te * 1e3:>10.2f} {tt * 1e3:>10.2f} {te / tt:>7.2f}", flush=True)
 
     if not args.no_memory and args.device == "cpu":
         print(f"\npeak memory at batch {args.mem_batch} ({args.mem_steps} steps, fresh "
-              "subprocess per library; ru_maxrss growth over the steps / absolute peak)")
+              "subprocess per library; growth of VmHWM over the resident set before the steps / "
+              "absolute peak)")
         for which in ("engine", "torch"):
             m = measure_memory(which, args.mem_batch, args.mem_steps)
             line = (f"  {which:<7} +{(m['peak_kb'] - m['base_kb']) / 1024:7.1f} MiB over "

@@ -158,7 +158,14 @@ class MainWindow(QtWidgets.QMainWindow):
                          | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
+        # hidden panels are not redrawn; bring one up to date when it is shown again
+        dock.visibilityChanged.connect(self._dock_shown)
         return dock
+
+    @QtCore.Slot(bool)
+    def _dock_shown(self, visible: bool):
+        if visible and hasattr(self, "bridge"):
+            self.bridge.mark("stats", "history", "inspector")
 
     def _build_menus(self):
         a = self.actions

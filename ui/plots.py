@@ -28,15 +28,17 @@ def ema(y: np.ndarray, alpha: float = 0.1) -> np.ndarray:
     return out
 
 
-def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
+def _plot(title: str, left: str, log_y: bool = False, legend_columns: int = 1) -> pg.PlotWidget:
     w = pg.PlotWidget(background="w")
     w.setTitle(title, color="#333", size="9pt")
     w.setLabel("left", left)
     w.setLabel("bottom", "iteration")
     w.showGrid(x=True, y=True, alpha=0.2)
     w.setLogMode(y=log_y)
-    w.addLegend(offset=(-10, 10), labelTextSize="8pt", brush=(255, 255, 255, 200),
-                pen=(200, 200, 200))
+    legend = w.addLegend(offset=(-10, 10), labelTextSize="8pt", brush=(255, 255, 255, 200),
+                         pen=(200, 200, 200))
+    legend.setColumnCount(legend_columns)
+    w.getAxis("bottom").enableAutoSIPrefix(False)   # iterations are counts: no "x0.001"
     return w
 
 
@@ -51,8 +53,10 @@ class PlotsPanel(QtWidgets.QTabWidget):
                                               name="loss")
         self.loss_smooth = self.loss_plot.plot([], [], pen=pg.mkPen("#08519c", width=2.5),
                                                name="smoothed")
-        self.metrics_plot = _plot("Metrics", "value")
-        self.flow_plot = _plot("Gradient norm per parameter", "‖grad‖ (log)", log_y=True)
+        self.metrics_plot = _plot("Metrics", "value", legend_columns=2)
+        # many parameters: a wide, short legend (several columns) hides fewer curves
+        self.flow_plot = _plot("Gradient norm per parameter", "‖grad‖ (log)", log_y=True,
+                               legend_columns=3)
         self.current_plot = pg.PlotWidget(background="w")
         self.current_plot.setTitle("Gradient flow, this iteration", color="#333", size="9pt")
         self.current_plot.setLabel("left", "log10 ‖grad‖")

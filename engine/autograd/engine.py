@@ -17,6 +17,8 @@ from __future__ import annotations
 import heapq
 import math
 
+import numpy as np
+
 from . import events
 from .events import _listeners
 from .grad_mode import _state
@@ -128,13 +130,17 @@ def run_backward(root_tensors, seeds, retain_graph, create_graph, inputs=None, c
     results = [None] * (len(inputs) if inputs is not None else 0)
     prev_mode = _state.enabled
     _state.enabled = bool(create_graph)
-    if _listeners:
-        order = len(deps) + sum(1 for n in root_nodes if n not in deps)
-        events.emit(events.BackwardStarted(tuple((r[0], r[2]) for r in roots), tuple(root_tensors),
-                                           tuple(inputs) if inputs is not None else None,
-                                           create_graph, retain_graph, order))
     error = None
+    # PyTorch never warns on inf/nan arithmetic; backward formulas meet them (inf * 0) on
+    # purpose. One errstate per backward call, not per op.
+    fp_quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    fp_quiet.__enter__()
     try:
+        if _listeners:  # inside the try: a listener that raises still restores grad mode
+            order = len(deps) + sum(1 for n in root_nodes if n not in deps)
+            events.emit(events.BackwardStarted(
+                tuple((r[0], r[2]) for r in roots), tuple(root_tensors),
+                tuple(inputs) if inputs is not None else None, create_graph, retain_graph, order))
         buffers = {}
         for node, nr, seed in roots:
             buf = buffers.get(node)
@@ -220,6 +226,7 @@ def run_backward(root_tensors, seeds, retain_graph, create_graph, inputs=None, c
         error = e
         raise
     finally:
+        fp_quiet.__exit__(None, None, None)
         _state.enabled = prev_mode
         if _listeners:
             events.emit(events.BackwardFinished(tuple(r[0] for r in roots), error))

@@ -42,7 +42,8 @@ class ExpBackward0(_ResultNode):
 
 
 def exp(input):
-    return _unary(ExpBackward0, np.exp(_float(input._data)), input, "result")
+    with np.errstate(over="ignore"):
+        return _unary(ExpBackward0, np.exp(_float(input._data)), input, "result")
 
 
 class LogBackward0(_SelfNode):

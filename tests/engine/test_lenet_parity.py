@@ -108,8 +108,8 @@ def test_cross_entropy_batch_dag_and_grads(nets):
 
 def test_ten_sgd_steps_track_torch(nets):
     t, e = nets
-    x = np.random.default_rng(3).standard_normal((16, 1, 32, 32)).astype(np.float32)
-    y = np.random.default_rng(4).integers(0, 10, 16)
+    x = np.random.default_rng(3).standard_normal((8, 1, 32, 32)).astype(np.float32)
+    y = np.random.default_rng(4).integers(0, 10, 8)
     topt = torch.optim.SGD(t.parameters(), lr=0.05, momentum=0.9)
     eopt = engine.optim.SGD(e.parameters(), lr=0.05, momentum=0.9)
     for _ in range(10):

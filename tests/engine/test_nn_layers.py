@@ -212,6 +212,16 @@ GRADCHECK = [
     ("layernorm", lambda nn: nn.LayerNorm(3), [(2, 3)]),
     ("rnncell", lambda nn: nn.RNNCell(2, 2), [(2, 2), (2, 2)]),
     ("lstmcell", lambda nn: nn.LSTMCell(2, 2), [(2, 2)]),
+    ("relu", lambda nn: nn.ReLU(), [(2, 3)]),
+    ("sigmoid", lambda nn: nn.Sigmoid(), [(2, 3)]),
+    ("tanh", lambda nn: nn.Tanh(), [(2, 3)]),
+    ("hardtanh", lambda nn: nn.Hardtanh(-0.5, 0.5), [(2, 3)]),
+    ("softmin", lambda nn: nn.Softmin(0), [(2, 3)]),
+    ("flatten", lambda nn: nn.Flatten(), [(2, 2, 2)]),
+    ("layernorm2", lambda nn: nn.LayerNorm((2, 2)), [(2, 2, 2)]),
+    ("batchnorm1d_eval", lambda nn: nn.BatchNorm1d(2).eval(), [(3, 2)]),
+    ("sequential", lambda nn: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)),
+     [(2, 3)]),
 ]
 
 

@@ -170,6 +170,11 @@ GRADCHECK = [
     ("cross_entropy_smooth", lambda F, x, t: F.cross_entropy(x, t, label_smoothing=0.2), "class"),
     ("cross_entropy_none", lambda F, x, t: F.cross_entropy(x, t, reduction="none"), "class"),
     ("nll", lambda F, x, t: F.nll_loss(x, t), "class"),
+    ("nll_weight_ignore", lambda F, x, t: F.nll_loss(
+        x, t, weight=engine.tensor([0.5, 2.0, 1.5], dtype=engine.float64), ignore_index=0),
+     "class"),
+    ("cross_entropy_probs", lambda F, x, t: F.cross_entropy(x, F.softmax(t, 1), label_smoothing=0.1),
+     "float"),
     ("bce", lambda F, x, t: F.binary_cross_entropy(x.sigmoid(), t), "prob"),
     ("bce_logits", lambda F, x, t: F.binary_cross_entropy_with_logits(
         x, t, pos_weight=engine.tensor([1.0, 2.0, 0.5], dtype=engine.float64)), "prob"),

@@ -407,6 +407,17 @@ def test_buffer_marker_and_plain_tensor_attributes():
     assert c.stats is m.stats
 
 
+def test_forgotten_super_init_is_named():
+    class NoInit(engine.nn.Module):
+        def __init__(self):
+            pass
+
+        def forward(self, x):
+            return x
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        NoInit()(1)
+
+
 def test_get_submodule_and_parameter():
     e = build(engine.nn)
     assert e.get_submodule("block.lin") is e.block.lin

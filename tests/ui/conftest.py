@@ -63,27 +63,17 @@ def _live(obj) -> bool:
     return shiboken6.isValid(obj)
 
 
-@pytest.fixture(autouse=True)
-def no_leaks(request):
-    """Fail the test if it leaves a thread, a QThread or an active QTimer behind.
-
-    Set up before any other fixture of the test (autouse), so its teardown runs
-    after ``qtbot`` has closed the test's widgets: whatever still runs then leaked.
-    """
-    global _tracker
-    before = set(threading.enumerate())
-    _tracker = _Tracker()
-    tracker = _tracker
-    yield
-    _tracker = None
+def find_leaks(before: set, tracker: _Tracker, grace_s: float = _THREAD_GRACE_S) -> list:
+    """What is still running that was started after ``before`` was taken: Python threads
+    (after waiting up to ``grace_s`` for them), QThreads and active QTimers. Leaked
+    timers are stopped so one failure does not cascade into the next test."""
     app = QtWidgets.QApplication.instance()
     if app is not None:
         # deleteLater() from closed widgets happens on the next event-loop turn.
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
         app.processEvents()
-
     problems = []
-    deadline = time.monotonic() + _THREAD_GRACE_S
+    deadline = time.monotonic() + grace_s
     for t in threading.enumerate():
         if t in before or not t.is_alive():
             continue
@@ -101,6 +91,23 @@ def no_leaks(request):
                 f"(interval {timer.interval()} ms, parent {type(timer.parent()).__name__})"
             )
             timer.stop()
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request):
+    """Fail the test if it leaves a thread, a QThread or an active QTimer behind.
+
+    Set up before any other fixture of the test (autouse), so its teardown runs
+    after ``qtbot`` has closed the test's widgets: whatever still runs then leaked.
+    """
+    global _tracker
+    before = set(threading.enumerate())
+    _tracker = _Tracker()
+    tracker = _tracker
+    yield tracker
+    _tracker = None
+    problems = find_leaks(before, tracker)
     if problems:
         pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)
 

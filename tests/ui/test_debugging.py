@@ -158,3 +158,20 @@ def test_closing_while_paused_stops_the_training_thread(qtbot, isolated_settings
     w.close()
     assert not s.runner.running
     assert s.runner.result.status == "stopped"
+
+
+def test_auto_step_animates_the_backward_pass(window, qtbot):
+    w = window
+    assert w.run_script(os.path.join(SCRIPTS, "planted_nan.py"), ["--nan-at", "99"], start_paused=True)
+    s = w.session
+    qtbot.waitUntil(lambda: _paused(w), timeout=WAIT_MS)
+    w.toolbar.set_speed_index(4)                       # 30 nodes/s
+    assert w.auto_step_timer.isActive() and w.auto_step_timer.interval() == 33
+    qtbot.waitUntil(lambda: len(s.graph.order) >= 6, timeout=WAIT_MS)
+    w.toolbar.set_speed_index(0)
+    assert not w.auto_step_timer.isActive()
+    with s.graph.lock:
+        order = list(s.graph.order)
+    assert order[0].endswith("MeanBackward0#0")
+    w.command("stop")
+    qtbot.waitUntil(lambda: not s.running, timeout=WAIT_MS)

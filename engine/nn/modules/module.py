@@ -735,10 +735,15 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
-                or d["_backward_pre_hooks"] or _global_forward_pre_hooks
-                or _global_forward_hooks or _global_backward_hooks
-                or _global_backward_pre_hooks):
+        try:
+            local = d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"] \
+                or d["_backward_pre_hooks"]
+        except KeyError:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute "
+                                 "'_forward_hooks' (did its __init__ call "
+                                 "super().__init__()?)") from None
+        if not (local or _global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_hooks or _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 

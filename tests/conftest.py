@@ -8,3 +8,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One BLAS thread: tests run beside each other (and beside subprocesses they start) on a
+# 2-core machine, where oversubscribed BLAS threads make small GEMMs 10-30x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")

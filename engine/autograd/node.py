@@ -89,16 +89,7 @@ class SavedTensor:
 
     def unpack(self, node):
         if self.vc[0] != self.version:
-            t = self.tensor
-            shape = list(t.shape) if t is not None else list(self.data.shape)
-            dt = (t._data if t is not None else self.data).dtype
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_name(dt)} {shape}], which is output 0 of "
-                f"{node.name()}, is at version {self.vc[0]}; expected version {self.version} "
-                "instead. Hint: the backtrace further above shows the operation that failed to "
-                "compute its gradient. The variable in question was changed in there or "
-                "anywhere later. Good luck!")
+            raise RuntimeError(self._stale_message(node))
         if self.tensor is not None:
             return self.tensor
         out = (_Tensor or _tensor_class())._make(self.data)
@@ -107,6 +98,31 @@ class SavedTensor:
             out._requires_grad = True
             out.grad_fn = node
         return out
+
+
+    def _stale_message(self, node):
+        """PyTorch 2.13's text: the tensor's type and shape, which op's output it is (a
+        saved output names the saving op; a saved input its current grad_fn; a leaf
+        nothing), and the versions."""
+        t = self.tensor
+        arr = t._data if t is not None else self.data
+        if t is None:
+            where = f", which is output 0 of {forward_name(node.name())}"
+        elif t.grad_fn is not None:
+            where = f", which is output {t._output_nr} of {forward_name(t.grad_fn.name())}"
+        else:
+            where = ""
+        return ("one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_name(arr.dtype)} {list(arr.shape)}]{where}, is at "
+                f"version {self.vc[0]}; expected version {self.version} instead. Hint: enable "
+                "anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def forward_name(node_name: str) -> str:
+    """'ExpBackward0' -> 'Exp': how PyTorch names the op in some of its messages."""
+    import re
+    return re.sub(r"Backward\d*$", "", node_name)
 
 
 _Tensor = None

@@ -64,27 +64,28 @@ def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     a = input._data
-    if a.ndim not in (3, 4) or any(n == 0 for n in a.shape[-3:]):
+    if a.ndim not in (3, 4) or 0 in a.shape[-3:]:
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else _pair(stride, "stride")
     p = _pair(padding, "padding")
     d = _pair(dilation, "dilation")
-    if any(v <= 0 for v in k):
+    if k[0] <= 0 or k[1] <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} "
                            f"kW: {k[1]}")
-    if any(v == 0 for v in s):
-        raise RuntimeError("stride should not be zero")
-    if any(v < 0 for v in s):
+    if s[0] <= 0 or s[1] <= 0:
+        if s[0] == 0 or s[1] == 0:
+            raise RuntimeError("stride should not be zero")
         raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
-    if any(v <= 0 for v in d):
+    if d[0] <= 0 or d[1] <= 0:
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
                            f"dilationW: {d[1]}")
-    for pi, ki, di in zip(p, k, d):
-        if pi < 0 or pi > ki // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={pi}, kernel_size={ki} and dilation={di}")
+    if p != (0, 0):
+        for pi, ki, di in zip(p, k, d):
+            if pi < 0 or pi > ki // 2:
+                raise RuntimeError(f"pad should be at most half of effective kernel size, but "
+                                   f"got pad={pi}, kernel_size={ki} and dilation={di}")
     h, w = a.shape[-2:]
     oh = _pool_out(h, k[0], p[0], s[0], d[0], ceil_mode)
     ow = _pool_out(w, k[1], p[1], s[1], d[1], ceil_mode)
@@ -160,8 +161,8 @@ def _max_forward(x4, k, s, p, d, out):
             xp.greater(v, res, out=m)               # strict: ties keep the earlier offset
             xp.maximum(res, v, out=res)             # NaN propagates, as in PyTorch
             xp.copyto(code, kk, where=m)
-    nan = xp.isnan(res)
-    if nan.any():                                   # PyTorch points at the last NaN
+    if xp.isnan(res.sum()):                         # a NaN somewhere (or inf - inf)
+        nan = xp.isnan(res)                         # PyTorch points at the last NaN
         for kk, v in enumerate(_offset_views(xpad, k, s, d, out)):
             xp.copyto(code, kk, where=nan & xp.isnan(v))
     if xpad is not x4:
@@ -211,6 +212,28 @@ def _code_to_indices(code, in_hw, k, s, p, d):
     return rows * in_hw[1] + cols
 
 
+_BASE_CACHE: dict = {}
+
+
+def _scatter_base(xp, planes, oh, ow, hp, wp, k, s, d):
+    """Flat offsets for the backward scatter: ``table[code]`` is a maximum's offset inside
+    its window, ``base`` each window's origin in the flattened (planes, hp, wp) input. The
+    same shapes come back every training step, so the last few are cached."""
+    key = (xp.__name__, planes, oh, ow, hp, wp, k, s, d)
+    hit = _BASE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    table = (xp.arange(k[0], dtype=np.intp)[:, None] * (d[0] * wp)
+             + xp.arange(k[1], dtype=np.intp)[None, :] * d[1]).ravel()
+    base = ((xp.arange(planes, dtype=np.intp) * (hp * wp))[:, None, None]
+            + (xp.arange(oh, dtype=np.intp) * (s[0] * wp))[:, None]
+            + xp.arange(ow, dtype=np.intp) * s[1])
+    if len(_BASE_CACHE) >= 8:
+        _BASE_CACHE.clear()
+    _BASE_CACHE[key] = (table, base)
+    return table, base
+
+
 def _max_backward(g4, code, in_shape, k, s, p, d):
     """Scatter each output gradient to its window's maximum: flat indices into the
     (padded) input built from the offset codes, then one fancy assignment (one
@@ -220,13 +243,9 @@ def _max_backward(g4, code, in_shape, k, s, p, d):
     oh, ow = code.shape[-2:]
     hp = max(h + p[0], (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1)
     wp = max(w + p[1], (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1)
-    table = (xp.arange(k[0], dtype=np.intp)[:, None] * (d[0] * wp)
-             + xp.arange(k[1], dtype=np.intp)[None, :] * d[1]).ravel()
-    origin = (xp.arange(oh, dtype=np.intp)[:, None] * (s[0] * wp)
-              + xp.arange(ow, dtype=np.intp)[None, :] * s[1])
+    table, base = _scatter_base(xp, n * c, oh, ow, hp, wp, k, s, d)
     idx = table[code.reshape(n * c, oh, ow)]        # fancy take: fast for uint8 codes
-    idx += origin
-    idx += (xp.arange(n * c, dtype=np.intp) * (hp * wp))[:, None, None]
+    idx += base
     size = n * c * hp * wp
     if _disjoint(k, s, d):
         gi = xp.zeros(size, dtype=g4.dtype)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import Node, link, make, needs_grad, wrap_dim
-from ..autograd.grad_mode import _state
+from ..autograd.grad_mode import _state, no_grad
 from ..tensor import Tensor
 
 
@@ -79,12 +79,16 @@ def _take(x, index, cls):
     r = make(data)
     if cls is not IndexBackward0:
         r._vc = x._vc  # basic indexing gives a view
-        r._base = (x, index)
+        r._base = (x, _indexer(index))
     if needs_grad(x):
         n = cls()
         n.index, n.shape = index, a.shape
         link(n, (x,), r)
     return r
+
+
+def _indexer(index):
+    return lambda t: t[index]
 
 
 def _index_error(e, shape, index):
@@ -189,7 +193,7 @@ def _getitem_untracked(x, index):
     r = make(data)
     if _is_basic(index):
         r._vc = x._vc
-        r._base = (x, index)
+        r._base = (x, _indexer(index))
     return r
 
 
@@ -217,13 +221,24 @@ def _int_then_array(x, index):
 
 # ---------------------------------------------------------------- setitem
 class CopySlices(Node):
-    __slots__ = ("index", "value_shape")
+    """``x[index] = v`` (``index`` set) or an in-place change of a view of ``x``
+    (``view_fn`` re-applies the view): x's old values get the gradient outside the written
+    region, the written value gets the region's gradient."""
+    __slots__ = ("index", "value_shape", "view_fn")
 
     def backward(self, g):
-        mask = np.ones(g._data.shape, dtype=g._data.dtype)
-        mask[self.index] = 0
-        gx = g * mask if self.needs(0) else None
-        gv = g[self.index] if self.needs(1) else None
+        gx = gv = None
+        fn = self.view_fn
+        if self.needs(0):
+            mask = np.ones(g._data.shape, dtype=g._data.dtype)
+            if fn is None:
+                mask[self.index] = 0
+            else:
+                with no_grad():
+                    fn(make(mask))._data[...] = 0
+            gx = g * mask
+        if self.needs(1):
+            gv = g[self.index] if fn is None else fn(g)
         return gx, gv
 
 
@@ -236,6 +251,12 @@ def check_inplace(x, op="in-place operation"):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     b = getattr(x, "_base", None)
+    if b is not None and x._requires_grad and getattr(b[1], "multi_output", None):
+        nr, name = b[1].multi_output
+        raise RuntimeError(f"Output {nr} of {name} is a view and is being modified inplace. This "
+                           "view is the output of a function that returns multiple views. Such "
+                           "functions do not allow the output views to be modified inplace. You "
+                           "should replace the inplace operation by an out-of-place one.")
     while b is not None:
         base = b[0]
         if base._requires_grad and base.grad_fn is None:
@@ -251,12 +272,13 @@ def rebase_bases(x):
     rebases the base of a modified view."""
     b = getattr(x, "_base", None)
     while b is not None:
-        base, index = b
+        base, fn = b
         old = make(base._data)
         old.grad_fn, old._output_nr, old._requires_grad = (base.grad_fn, base._output_nr,
                                                            base._requires_grad)
         n = CopySlices()
-        n.index = index
+        n.index = None
+        n.view_fn = fn
         n.value_shape = x._data.shape
         link(n, (old, x), base)
         base._output_nr = 0
@@ -284,6 +306,7 @@ def setitem(x, index, value):
     if needs_grad(x, v):
         n = CopySlices()
         n.index = index
+        n.view_fn = None
         n.value_shape = np.shape(varr)
         link(n, (x, v), x)
         x._output_nr = 0

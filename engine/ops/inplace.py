@@ -47,6 +47,8 @@ def _write(x, r):
         except ValueError:
             raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the "
                                f"broadcast shape {list(rd.shape)}") from None
+    if not x._data.flags.writeable:
+        raise _overlap_error()
     x._data[...] = rd
     x._vc[0] += 1
     if r.grad_fn is not None:
@@ -55,6 +57,12 @@ def _write(x, r):
         x._requires_grad = True
         rebase_bases(x)
     return x
+
+
+def _overlap_error():
+    return RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                        "refers to a single memory location. Please clone() the tensor before "
+                        "performing the operation.")
 
 
 def _promoted(x, other):

@@ -10,9 +10,15 @@ from ._core import Node, link, make, needs_grad, wrap_dim
 from ..tensor import Tensor
 
 
-def _view_of(base, arr):
+def _view_of(base, arr, fn=None):
+    """A tensor on ``arr`` (a view of ``base``'s storage) sharing its version counter.
+
+    ``fn(t)`` re-applies the view to any tensor shaped like ``base``; it lets an in-place
+    change of the view rebase ``base``'s history (``indexing.rebase_bases``)."""
     r = make(arr)
     r._vc = base._vc
+    if fn is not None:
+        r._base = (base, fn)
     return r
 
 
@@ -55,12 +61,16 @@ def view(input, *shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.") from None
-    r = _view_of(input, data)
+    r = _view_of(input, data, _reshaper(shape))
     if needs_grad(input):
         n = ViewBackward0()
         n.shape = a.shape
         link(n, (input,), r)
     return r
+
+
+def _reshaper(shape):
+    return lambda t: t.reshape(shape)
 
 
 def reshape(input, *shape):
@@ -73,7 +83,7 @@ def reshape(input, *shape):
     except ValueError:
         from .convert import clone
         return _unsafe_view(clone(input), shape)
-    r = _view_of(input, data)
+    r = _view_of(input, data, _reshaper(shape))
     if needs_grad(input):
         n = ViewBackward0()
         n.shape = a.shape
@@ -98,6 +108,10 @@ def _unsafe_view(t, shape):
     return r
 
 
+def _identity(t):
+    return t
+
+
 class AliasBackward0(Node):
     __slots__ = ()
 
@@ -107,7 +121,7 @@ class AliasBackward0(Node):
 
 def alias(input):
     """A new tensor sharing ``input``'s storage (``x[...]``)."""
-    r = _view_of(input, input._data.view())
+    r = _view_of(input, input._data.view(), _identity)
     if needs_grad(input):
         link(AliasBackward0(), (input,), r)
     return r
@@ -165,7 +179,7 @@ def squeeze(input, dim=None):
         axes = _squeeze_axes(a, dim)
         data = a.squeeze(axes) if axes else a
         cls = SqueezeBackward1 if isinstance(dim, (int, np.integer)) else SqueezeBackward2
-    r = _view_of(input, data)
+    r = _view_of(input, data, _reshaper(data.shape))
     if needs_grad(input):
         n = cls()
         n.shape = a.shape
@@ -183,7 +197,7 @@ class UnsqueezeBackward0(Node):
 def unsqueeze(input, dim):
     a = input._data
     d = wrap_dim(dim, a.ndim + 1)
-    r = _view_of(input, np.expand_dims(a, d))
+    r = _view_of(input, np.expand_dims(a, d), lambda t: t.unsqueeze(d))
     if needs_grad(input):
         n = UnsqueezeBackward0()
         n.dim = d
@@ -202,7 +216,7 @@ class TransposeBackward0(Node):
 def transpose(input, dim0, dim1):
     a = input._data
     d0, d1 = wrap_dim(dim0, a.ndim), wrap_dim(dim1, a.ndim)
-    r = _view_of(input, np.swapaxes(a, d0, d1))
+    r = _view_of(input, np.swapaxes(a, d0, d1), lambda t: t.transpose(d0, d1))
     if needs_grad(input):
         n = TransposeBackward0()
         n.dim0, n.dim1 = d0, d1
@@ -224,7 +238,7 @@ def t(input):
     a = input._data
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
-    r = _view_of(input, a.T)
+    r = _view_of(input, a.T, t)
     if needs_grad(input):
         link(TBackward0(), (input,), r)
     return r
@@ -246,7 +260,7 @@ def permute(input, *dims):
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {a.ndim} is not equal to len(dims) = {len(dims)}")
     dims = tuple(wrap_dim(d, a.ndim) for d in dims)
-    r = _view_of(input, np.transpose(a, dims))
+    r = _view_of(input, np.transpose(a, dims), lambda x: x.permute(dims))
     if needs_grad(input):
         n = PermuteBackward0()
         n.dims = dims
@@ -452,12 +466,26 @@ def _split_at(input, d, sizes, cls):
     a = input._data
     bounds = np.cumsum(sizes)[:-1]
     arrays = np.split(a, bounds, axis=d)
-    outs = tuple(_view_of(input, x) for x in arrays)
+    starts = [0] + [int(b) for b in bounds]
+    outs = tuple(_view_of(input, x, _narrower(d, st, x.shape[d], (i, "Split")))
+                 for i, (x, st) in enumerate(zip(arrays, starts)))
     if needs_grad(input):
         n = cls()
         n.dim = d
         link(n, (input,), outs)
     return outs
+
+
+def _narrower(d, start, length, multi_output=None):
+    fn = lambda t: t.narrow(d, start, length)  # noqa: E731
+    fn.multi_output = multi_output  # (output nr, op) for the in-place refusal
+    return fn
+
+
+def _selector(d, i, multi_output=None):
+    fn = lambda t: t.select(d, i)  # noqa: E731
+    fn.multi_output = multi_output
+    return fn
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -490,7 +518,8 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     a = input._data
     d = wrap_dim(dim, a.ndim)
-    outs = tuple(_view_of(input, np.take(a, i, axis=d)) for i in range(a.shape[d]))
+    outs = tuple(_view_of(input, a[(slice(None),) * d + (i,)], _selector(d, i, (i, "Unbind")))
+                 for i in range(a.shape[d]))
     if needs_grad(input):
         n = UnbindBackward0()
         n.dim = d

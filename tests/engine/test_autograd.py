@@ -182,7 +182,7 @@ def test_stale_saved_tensor_error_text():
         y.sum().backward()
     msg = str(e.value)
     assert "one of the variables needed for gradient computation has been modified by an " \
-           "inplace operation: [torch.FloatTensor [2]], which is output 0 of ExpBackward0, is " \
+           "inplace operation: [torch.FloatTensor [2]], which is output 0 of Exp, is " \
            "at version 1; expected version 0 instead." in msg
 
 

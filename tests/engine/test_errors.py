@@ -49,7 +49,35 @@ def _grad_output_shape(T):
     T.autograd.grad(x * 2, [x], T.ones(3))
 
 
+def _stale(T, which):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    b = T.tensor([1.0, 2.0])
+    h = a * 1
+    if which == "output":
+        y = h.exp()
+        y.add_(1)
+    elif which == "input":
+        y = h.sin()
+        h.add_(1)
+        h.add_(1)
+    else:
+        y = a * b
+        b.add_(1)
+    y.sum().backward()
+
+
+def _split_inplace(T, op):
+    h = T.ones(2, 2, requires_grad=True) * 1
+    getattr(h, op)(1)[1].mul_(2) if op == "split" else h.unbind()[1].mul_(2)
+
+
 CASES = {
+    "stale saved output": lambda T: _stale(T, "output"),
+    "stale saved input": lambda T: _stale(T, "input"),
+    "stale saved leaf": lambda T: _stale(T, "leaf"),
+    "split output in-place": lambda T: _split_inplace(T, "split"),
+    "unbind output in-place": lambda T: _split_inplace(T, "unbind"),
+    "expanded in-place": lambda T: (T.ones(1, 3, requires_grad=True) * 1).expand(2, 3).mul_(2),
     "mm shapes": lambda T: T.ones(1, 1350) @ T.ones(576, 120),
     "matmul nd shapes": lambda T: T.ones(2, 3, 4) @ T.ones(5, 6),
     "bmm shapes": lambda T: T.bmm(T.ones(2, 3, 4), T.ones(2, 5, 6)),

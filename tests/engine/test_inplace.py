@@ -124,3 +124,34 @@ def test_inplace_on_a_view_of_a_leaf_is_refused():
     with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
         w[0] = 5.0
     assert w.tolist() == [1.0, 1.0, 1.0]
+
+
+def _view_op_cases(T):
+    a = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    h = a * 1
+    h.t().mul_(2)[0].add_(1)           # transpose view, then an index view of it
+    h.view(3, 2)[1:].mul_(h.detach()[0, :2].reshape(1, 2) + 1)
+    q = h[1]
+    q.sub_(a[0] * 2)
+    u = h.unsqueeze(0)
+    u.squeeze_(0)
+    loss = (h * T.arange(6.0).reshape(2, 3)).sum()
+    loss.backward()
+    return a.grad
+
+
+def test_inplace_through_view_ops_matches_torch():
+    import torch
+    assert _view_op_cases(engine).tolist() == _view_op_cases(torch).tolist()
+
+
+def test_inplace_on_transposed_leaf_is_refused():
+    a = engine.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+        a.t().mul_(2)
+
+
+def test_inplace_on_expanded_tensor_errors():
+    x = engine.ones(1, 3, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        x.expand(4, 3).mul_(2)

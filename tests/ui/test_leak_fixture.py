@@ -6,7 +6,7 @@ import threading
 
 from PySide6 import QtCore
 
-from conftest import _Tracker, find_leaks
+from leakcheck import _Tracker, find_leaks
 
 
 def test_reports_an_active_timer_and_a_running_thread(qtbot):

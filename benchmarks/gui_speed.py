@@ -127,15 +127,18 @@ def _throughput(steps: int, window: bool) -> float:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--graph-only", action="store_true")
+    p.add_argument("--training-only", action="store_true")
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--sizes", default="200,2000,10000")
     args = p.parse_args(argv)
     QtWidgets.QApplication.instance() or QtWidgets.QApplication(["gui_speed"])
     from benchmarks._graphs import layered_random_dag, rnn_steps_for, unrolled_rnn_graph
 
-    print(f"{'graph':<14}{'nodes':>7}{'edges':>7}{'layout s':>10}{'build s':>9}{'paint s':>9}"
+    sizes = [] if args.training_only else [int(x) for x in args.sizes.split(",")]
+    if sizes:
+        print(f"{'graph':<14}{'nodes':>7}{'edges':>7}{'layout s':>10}{'build s':>9}{'paint s':>9}"
           f"{'shown s':>9}{'step ms':>9}{'1:1 ms':>8}")
-    for n in [int(x) for x in args.sizes.split(",")]:
+    for n in sizes:
         for label, make in (("random DAG", layered_random_dag),
                             ("unrolled RNN", lambda k: unrolled_rnn_graph(rnn_steps_for(k)))):
             r = bench_graph(make, label, n)

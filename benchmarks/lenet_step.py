@@ -120,8 +120,9 @@ def _setup(lib, batch, device, state=None):
     return net, make_step(lib, net, xt, yt)
 
 
-def _state_for_engine(torch_net, engine):
-    return {k: engine.tensor(v.detach().numpy()) for k, v in torch_net.state_dict().items()}
+def _state_for_engine(torch_state, engine):
+    """A torch state dict (CPU tensors) as engine tensors, through numpy."""
+    return {k: engine.tensor(v.detach().cpu().numpy().copy()) for k, v in torch_state.items()}
 
 
 # ---------------------------------------------------------------- memory (subprocess)
@@ -210,13 +211,16 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     clock = time.perf_counter if args.clock == "wall" else time.process_time
 
+    libs = [("engine", engine), ("torch", torch)]
     if args.device == "cuda":
-        missing = [name for name, ok in (("PyTorch", torch.cuda.is_available()),
-                                         ("engine", engine.cuda.is_available())) if not ok]
-        if missing:
-            print(f"SKIP: --device cuda asked for, but CUDA is not available to "
-                  f"{' and '.join(missing)} on this machine; nothing was timed.")
+        libs = [(name, lib) for name, lib in libs if lib.cuda.is_available()]
+        missing = {"engine", "torch"} - {name for name, _ in libs}
+        if not libs:
+            print("SKIP: --device cuda asked for, but CUDA is available neither to engine nor "
+                  "to PyTorch on this machine; nothing was timed.")
             return 0
+        if missing:
+            print(f"note: CUDA is not available to {missing.pop()} here; timing the other only")
 
     print(f"LeNet training step (zero_grad, forward, CrossEntropyLoss, backward, SGD momentum)"
           f" on {args.device}")
@@ -224,16 +228,19 @@ def main(argv=None):
           f"{np.__version__}; warmup {args.warmup}, median of {args.steps} steps, "
           f"{args.clock} clock")
     print(f"{'batch':>6} {'engine ms':>10} {'torch ms':>10} {'ratio':>7}")
-    rows = []
     for batch in args.batches:
         torch.manual_seed(0)
-        tnet, tstep = _setup(torch, batch, args.device)
-        enet, estep = _setup(engine, batch, args.device, _state_for_engine(tnet.cpu(), engine))
-        tnet.to(args.device)
-        te, tt = time_interleaved([(engine, estep), (torch, tstep)], args.device,
-                                  args.warmup, args.steps, clock)
-        rows.append((batch, te, tt))
-        print(f"{batch:>6} {te * 1e3:>10.2f} {tt * 1e3:>10.2f} {te / tt:>7.2f}", flush=True)
+        state = build_lenet(torch).state_dict()         # both start from these weights
+        runs = []
+        for name, lib in libs:
+            sd = state if name == "torch" else _state_for_engine(state, engine)
+            runs.append((lib, _setup(lib, batch, args.device, sd)[1]))
+        times = dict(zip((name for name, _ in libs),
+                         time_interleaved(runs, args.device, args.warmup, args.steps, clock)))
+        te, tt = times.get("engine"), times.get("torch")
+        cells = [f"{t * 1e3:>10.2f}" if t is not None else f"{'n/a':>10}" for t in (te, tt)]
+        ratio = f"{te / tt:>7.2f}" if te is not None and tt is not None else f"{'n/a':>7}"
+        print(f"{batch:>6} {cells[0]} {cells[1]} {ratio}", flush=True)
 
     if not args.no_memory and args.device == "cpu":
         print(f"\npeak memory at batch {args.mem_batch} ({args.mem_steps} steps, fresh "

@@ -1,19 +1,23 @@
 """What watching costs: LeNet training at batch 64, engine alone vs watched vs watched and
 recorded to a session file, in one run.
 
-    python benchmarks/watch_overhead.py [--iters 40] [--rounds 3] [--batch 64] [--device cpu]
-                                        [--clock wall|cpu]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/watch_overhead.py [--iters 40] [--rounds 5]
+                                        [--batch 64] [--device cpu] [--hist-every 10]
 
 Watched = statistics every iteration, histograms every 10 (the CLI's default). The three
-modes are interleaved round by round (so drift in machine speed hits all alike) and the
-fastest round of each is reported. Targets (issue 4): watched <= 10% slower than alone,
-recorded <= 15%, session file <= 20 KB per iteration.
+modes are interleaved round by round (so drift in machine speed hits all alike); every
+round is timed on two clocks at once, wall time and this process's CPU time (steadier on a
+shared machine; run with OPENBLAS_NUM_THREADS=1 so BLAS threads do not blur it), and the
+median round of each mode is reported (the best round beside it), with the load average.
+Targets (issue 4): watched <= 10% slower than alone, recorded <= 15%, session file <= 20 KB
+per iteration.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -50,14 +54,12 @@ class LeNet(nn.Module):
         return self.fc3(x)
 
 
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-clock = time.perf_counter
+def _clocks():
+    return time.perf_counter(), time.process_time()
 
 
 def train(iters, batch, device, session=None):
-    """Seconds per iteration of ``iters`` SGD steps (after one warm-up step), on the
-    chosen clock (``--clock cpu``: this process's CPU time, steadier on a shared
-    machine; run with OPENBLAS_NUM_THREADS=1 so BLAS threads do not blur it)."""
+    """(wall, cpu) seconds per iteration of ``iters`` SGD steps after one warm-up step."""
     torch.manual_seed(0)
     net = LeNet().to(device)
     opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
@@ -76,29 +78,37 @@ def train(iters, batch, device, session=None):
     step(0)
     if device != "cpu":
         torch.cuda.synchronize()
-    t0 = clock()
+    w0, c0 = _clocks()
     for i in range(1, iters + 1):
         loss = step(i)
     float(loss.item())
     if device != "cpu":
         torch.cuda.synchronize()
-    return (clock() - t0) / iters
+    w1, c1 = _clocks()
+    return (w1 - w0) / iters, (c1 - c0) / iters
+
+
+def _load() -> str:
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on this platform
+        return "load average unknown"
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=40)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--hist-every", type=int, default=10)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
-                   help="wall time (default) or this process's CPU time")
     a = p.parse_args(argv)
-    global clock
-    clock = CLOCKS[a.clock]
-    times = {"alone": [], "watched": [], "recorded": []}
+    modes = ("alone", "watched", "recorded")
+    times = {k: [] for k in modes}              # per round: (wall, cpu)
     sizes = []
+    load_before = _load()
+    print(f"{load_before}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.rounds):
             times["alone"].append(train(a.iters, a.batch, a.device))
@@ -109,17 +119,23 @@ def main(argv=None):
                 times["recorded"].append(train(a.iters, a.batch, a.device, s))
             s.recorder.close()
             sizes.append(os.path.getsize(path) / s.recorder.written)
-            print(f"round {r + 1}: " + "  ".join(f"{k} {v[-1] * 1e3:.1f} ms" for k, v in times.items()),
-                  flush=True)
-    best = {k: min(v) for k, v in times.items()}
-    print(f"\nLeNet, batch {a.batch}, {a.iters} iterations x {a.rounds} rounds on {a.device} "
-          f"(best round, {a.clock} ms per iteration):")
-    for k, v in best.items():
-        over = (v / best["alone"] - 1) * 100
-        target = {"alone": "", "watched": "  (target <= 10%)", "recorded": "  (target <= 15%)"}[k]
-        print(f"  {k:<9} {v * 1e3:8.2f} ms  {over:+6.1f}%{target}")
-    print(f"  session  {min(sizes) / 1024:8.1f} KB per iteration  (target <= 20 KB; "
+            print(f"round {r + 1}: " + "  ".join(
+                f"{k} {v[-1][0] * 1e3:.1f}/{v[-1][1] * 1e3:.1f}" for k, v in times.items())
+                + "  ms wall/cpu", flush=True)
+    print(f"\nLeNet, batch {a.batch}, {a.iters} iterations x {a.rounds} rounds on {a.device}; "
+          f"ms per iteration, median round (best round):")
+    targets = {"alone": "", "watched": "  (target <= 10%)", "recorded": "  (target <= 15%)"}
+    for ci, clock in enumerate(("wall", "cpu")):
+        med = {k: statistics.median(t[ci] for t in v) for k, v in times.items()}
+        best = {k: min(t[ci] for t in v) for k, v in times.items()}
+        print(f" {clock} clock:")
+        for k in modes:
+            print(f"  {k:<9} {med[k] * 1e3:8.2f} ms  {(med[k] / med['alone'] - 1) * 100:+6.1f}%"
+                  f"   (best {best[k] * 1e3:6.2f} ms {(best[k] / best['alone'] - 1) * 100:+6.1f}%)"
+                  f"{targets[k]}")
+    print(f"  session  {statistics.median(sizes) / 1024:8.1f} KB per iteration  (target <= 20 KB; "
           f"histograms every {a.hist_every})")
+    print(f"  {load_before} before, {_load()} after")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,15 @@ def numel(input) -> "int":
     return input.numel()
 
 
+def softmax(input, dim, dtype=None):
+    """``torch.softmax``: the same node as ``nn.functional.softmax``."""
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    return input.log_softmax(dim, dtype=dtype)
+
+
 def is_tensor(obj) -> "bool":
     return isinstance(obj, Tensor)
 

@@ -30,6 +30,16 @@ for _name in _INPLACE:
     setattr(Tensor, _name, getattr(I, _name))
 
 
+def _softmax(self, dim=None, dtype=None):
+    from .nn._activation import softmax
+    return softmax(self, dim, dtype=dtype)
+
+
+def _log_softmax(self, dim=None, dtype=None):
+    from .nn._activation import log_softmax
+    return log_softmax(self, dim, dtype=dtype)
+
+
 def _where(self, condition, other):
     return ops.where(condition, self, other)
 
@@ -127,6 +137,8 @@ def _install():
     T.__getitem__ = ops.getitem
     T.__setitem__ = ops.setitem
     T.where = _where
+    T.softmax = _softmax
+    T.log_softmax = _log_softmax
     T.reshape_as = _reshape_as
     T.view_as = _view_as
     T.new_zeros = _new(C.zeros)

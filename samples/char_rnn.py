@@ -28,6 +28,7 @@ import numpy as np
 
 import engine as torch
 import engine.nn as nn
+import engine.nn.functional as F
 import engine.optim as optim
 
 #: Standard-library modules whose docstrings make up the training text.
@@ -104,7 +105,7 @@ def generate(model: CharRNN, data: CharData, prompt: str, length: int, rng) -> s
         out = list(codes)
         for _ in range(length):
             scores = model.decoder(h)[0]
-            probs = torch.softmax(scores, dim=0).numpy().astype(np.float64)
+            probs = F.softmax(scores, dim=0).numpy().astype(np.float64)
             code = int(rng.choice(len(probs), p=probs / probs.sum()))
             out.append(code)
             h = model.cell(torch.tensor(data.one_hot(np.array([code]))), h)

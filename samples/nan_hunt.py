@@ -42,7 +42,7 @@ from samples.digits import load_digits_8x8
 
 def soft_target_cross_entropy(logits, targets):
     """Cross-entropy against (one-hot or soft) target distributions, written out by hand."""
-    probs = torch.softmax(logits, dim=1)
+    probs = F.softmax(logits, dim=1)
     log_probs = torch.log(probs)  # log(0) = -inf once a probability underflows to 0
     return -(targets * log_probs).sum(dim=1).mean()
 

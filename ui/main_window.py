@@ -32,7 +32,7 @@ from .status_bar import DebugStatusBar
 from .timeline import TimelinePanel
 
 REFRESH_MS = 33
-PANELS_HZ = 2.0
+PANELS_HZ = 1.0
 SETTINGS_ORG, SETTINGS_APP = "autograd-viz", "autograd-viz"
 LAYOUT_VERSION = 2
 
@@ -443,7 +443,6 @@ class MainWindow(QtWidgets.QMainWindow):
         scene = self.graph_view.graph_scene
         scene.set_direction("forward" if forward else "backward")
         self.bridge.mark("graph")
-        scene._applied.clear()
         self.refresh()
 
     def find_next(self):
@@ -483,7 +482,7 @@ class MainWindow(QtWidgets.QMainWindow):
         flags = health.params.get(name, frozenset()) if health is not None else frozenset()
         self.inspector.show_parameter(name, ps, stats, flags, self._data_version())
         key = f"param:{name}"
-        if key in self.graph_view.graph_scene._index:
+        if self.graph_view.graph_scene.has_node(key):
             self.graph_view.graph_scene.select(key)
             self.graph_view.center_on_node(key)
 

@@ -78,7 +78,17 @@ def listeners() -> tuple:
 
 
 def emit(event) -> None:
-    """Deliver ``event`` to every listener. Callers check ``if _listeners:`` first."""
+    """Deliver ``event`` to every listener. Callers check ``if _listeners:`` first.
+
+    The usual case, one listener (the debugger), skips copying the list; several are
+    called from a snapshot so a listener may remove itself while being called."""
+    if len(_listeners) == 1:
+        try:
+            fn = _listeners[0]
+        except IndexError:      # removed by another thread since the caller's check
+            return
+        fn(event)
+        return
     for fn in tuple(_listeners):
         fn(event)
 

@@ -14,6 +14,7 @@ Outputs are never saved with their own ``grad_fn`` (that would be a reference cy
 from __future__ import annotations
 
 import itertools
+import re
 import traceback
 
 from numpy import ndarray as _ndarray
@@ -99,7 +100,6 @@ class SavedTensor:
             out.grad_fn = node
         return out
 
-
     def _stale_message(self, node):
         """PyTorch 2.13's text: the tensor's type and shape, which op's output it is (a
         saved output names the saving op; a saved input its current grad_fn; a leaf
@@ -112,16 +112,16 @@ class SavedTensor:
             where = f", which is output {t._output_nr} of {forward_name(t.grad_fn.name())}"
         else:
             where = ""
+        sep = "," if where else ""
         return ("one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_name(arr.dtype)} {list(arr.shape)}]{where}, is at "
-                f"version {self.vc[0]}; expected version {self.version} instead. Hint: enable "
-                "anomaly detection to find the operation that failed to compute its gradient, "
-                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+                f"inplace operation: [{_type_name(arr.dtype)} {list(arr.shape)}]{where}{sep} "
+                f"is at version {self.vc[0]}; expected version {self.version} instead. Hint: "
+                "enable anomaly detection to find the operation that failed to compute its "
+                "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def forward_name(node_name: str) -> str:
     """'ExpBackward0' -> 'Exp': how PyTorch names the op in some of its messages."""
-    import re
     return re.sub(r"Backward\d*$", "", node_name)
 
 
@@ -281,8 +281,11 @@ def accumulate_into(node, var, grad):
             if r is not None:
                 grad = r
     if var.grad is None:
-        if _state.enabled:      # create_graph: keep the gradient's own graph
-            var.grad = grad
+        if _state.enabled and grad._requires_grad:
+            # create_graph: a fresh buffer that keeps the gradient's graph (PyTorch's
+            # new_empty_strided().copy_(), hence CopyBackwards)
+            from ..creation import empty_like
+            var.grad = empty_like(grad).copy_(grad)
         else:
             var.grad = grad.detach().clone()
     elif _state.enabled:
@@ -336,8 +339,13 @@ def link(node, inputs, outputs):
     if _anomaly[0]:
         node.metadata["traceback_"] = "".join(traceback.format_stack()[:-2])
     if _listeners:
-        events.emit(events.NodeCreated(node, tuple(t for t in inputs if t is not None),
-                                       outputs if type(outputs) is tuple else (outputs,)))
+        ins = inputs
+        for t in inputs:
+            if t is None:
+                ins = tuple([t for t in inputs if t is not None])
+                break
+        events.emit(events.NodeCreated(node, ins, outputs if type(outputs) is tuple
+                                       else (outputs,)))
     return node
 
 

@@ -58,18 +58,22 @@ def _size_str(shape):
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
+def _type_name(dt):
+    return _TYPE_NAMES.get(str(dt), str(dt))
+
+
 def _check_dtypes(x, w, b):
+    """Same dtype and device for input, weight and bias, with PyTorch's messages."""
     xd, wd = x._data.dtype, w._data.dtype
     if xd != wd:
-        raise RuntimeError(f"expected scalar type {_TYPE_NAMES.get(str(xd), str(xd))} but "
-                           f"found {_TYPE_NAMES.get(str(wd), str(wd))}")
+        raise RuntimeError(f"expected scalar type {_type_name(xd)} but found {_type_name(wd)}")
     if xd.kind != "f":
         raise RuntimeError(f"convolution expects floating point tensors, got {x.dtype}")
     if b is not None and b._data.dtype != xd:
-        raise RuntimeError(f"Input type ({_TYPE_NAMES.get(str(xd), str(xd)).lower()}) and bias "
-                           f"type ({_TYPE_NAMES.get(str(b._data.dtype), str(b._data.dtype)).lower()})"
-                           " should be the same")
-    if type(x._data) is not type(w._data) or (b is not None and type(b._data) is not type(x._data)):
+        raise RuntimeError(f"Input type ({_type_name(xd).lower()}) and bias type "
+                           f"({_type_name(b._data.dtype).lower()}) should be the same")
+    if type(x._data) is not type(w._data) or (b is not None and
+                                              type(b._data) is not type(x._data)):
         from ..ops._core import check_same_device
         check_same_device(x, w)
         if b is not None:
@@ -372,6 +376,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+_AXES = ("height", "width")
+
+
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation,
                       nd):
     name = f"conv_transpose{nd}d"
@@ -437,8 +444,6 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                     output_padding, groups, nd)
     return r
 
-
-_AXES = ("height", "width")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,

@@ -168,7 +168,9 @@ def sigmoid(input):
 class ReluBackward0(_ResultNode):
     def backward(self, g):
         r = self.unpack(self.result)
-        return g * (r._data > 0)
+        if not needs_grad(g):  # plain backward: one numpy pass, no dtype promotion
+            return make(np.where(r._data > 0, g._data, g._data.dtype.type(0)))
+        return g * make((r._data > 0).astype(g._data.dtype))
 
 
 def relu(input):

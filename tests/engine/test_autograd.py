@@ -396,3 +396,16 @@ def test_execution_order_matches_torch_on_shared_weights():
     g1, g2 = run(engine, a), run(real_torch, b)
     assert a == b
     np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_create_graph_grad_is_a_writable_copy_like_torch():
+    for T in (engine, real_torch):
+        x = T.tensor([2.0, 3.0], requires_grad=True)
+        (x * 1).sum().backward(create_graph=True)
+        assert x.grad.grad_fn is None
+        x.grad.zero_()                         # a real buffer, not a broadcast view
+        x.grad = None
+        (x ** 3).sum().backward(create_graph=True)
+        assert type(x.grad.grad_fn).__name__ == "CopyBackwards"
+        x.grad = None

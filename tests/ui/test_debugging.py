@@ -175,3 +175,17 @@ def test_auto_step_animates_the_backward_pass(window, qtbot):
     assert order[0].endswith("MeanBackward0#0")
     w.command("stop")
     qtbot.waitUntil(lambda: not s.running, timeout=WAIT_MS)
+
+
+def test_a_finished_run_can_be_saved_and_reopened(window, qtbot, tmp_path):
+    w = window
+    assert w.run_script(os.path.join(SCRIPTS, "planted_nan.py"), ["--nan-at", "99", "--steps", "3"])
+    s = w.session
+    qtbot.waitUntil(lambda: not s.running, timeout=WAIT_MS)
+    assert s.runner.result.status == "finished"
+    qtbot.waitUntil(lambda: w.timeline.list.count() == 3, timeout=5000)
+    saved = tmp_path / "saved.avz"
+    s.save_as(str(saved))
+    assert w.open_session_file(str(saved))
+    assert w.session.replay.iterations == [0, 1, 2]
+    assert w.session.history.loss.count == 3

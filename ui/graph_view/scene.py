@@ -393,6 +393,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
     def node_ids(self) -> list:
         return list(self._ids)
 
+    def has_node(self, nid) -> bool:
+        return nid in self._index
+
     def node_item(self, nid):
         return self._node_items.get(nid)
 

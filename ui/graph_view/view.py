@@ -18,6 +18,7 @@ from .spec import COLLAPSED_OP
 
 LABEL_MIN_SCALE = 0.45      # below this zoom, labels are unreadable: hide them
 ANTIALIAS_MIN_SCALE = 0.2   # below this zoom, skip antialiasing (thousands of tiny boxes)
+HAIRLINE_MAX_SCALE = 0.06   # below this zoom, edges are 1-pixel lines (colour only)
 MIN_SCALE, MAX_SCALE = 0.01, 6.0
 READABLE_SCALE = 0.85       # zoom at which node labels read well
 READABLE_MAX_NODES = 150
@@ -64,7 +65,7 @@ class GraphView(QtWidgets.QGraphicsView):
             self._scene.set_labels_visible(want)
         self._update_labels()
         self.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, s >= ANTIALIAS_MIN_SCALE)
-        self._scene.set_thin_edges(s < ANTIALIAS_MIN_SCALE)
+        self._scene.set_thin_edges(s < HAIRLINE_MAX_SCALE)
         self.zoomChanged.emit(s)
 
     def _update_labels(self):

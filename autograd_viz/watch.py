@@ -31,6 +31,7 @@ Note: ``import autograd_viz.watch as m`` gives the *function* ``autograd_viz.wat
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,17 +43,29 @@ from .models.debugger_state import Checkpoint, DebuggerState
 from .models.graph import GraphModel, structure_id, worst_flag
 from .models.health import HealthModel, HealthThresholds
 from .models.history import HistoryModel
-from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, compute_histogram,
-                           compute_stats, l2_norm)
+from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, array_nonfinite,
+                           batchable, compute_histogram, compute_stats, compute_stats_many,
+                           diff_norms, fill_stats, pending_stats, same_elements_owner)
 from .module_tracker import ModuleTracker
-from .provenance import (FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, array_nonfinite,
-                         nonfinite_kind)
+from .provenance import FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, nonfinite_kind
+from . import source as _source
 from .signals import Signal
-from .source import user_frame
 
 __all__ = ["watch", "Session", "WatchConfig", "IterationSummary", "StopTraining"]
 
 _META = "autograd_viz"      # key in node.metadata: (module path, source)
+_isfinite = math.isfinite
+#: Elements of small gradients queued for one batched reduction before it runs anyway.
+PENDING_MAX = 1 << 20
+
+
+def _any_bad(stats_list) -> bool:
+    """Does any Stats in the list (None entries ignored) hold a NaN/Inf or a non-finite
+    norm? (A quick test before :func:`nonfinite_kind` says which.)"""
+    for st in stats_list:
+        if st is not None and (st.nan or st.inf or not _isfinite(st.norm)):
+            return True
+    return False
 
 
 @dataclass
@@ -191,6 +204,7 @@ class Session:
         import engine  # noqa: F401  (so the engine dir is known to source.py)
         from engine.autograd import events
         self.modules.install()
+        self._read_config()
         self._t_last_close = time.perf_counter()
         self._handle = events.add_listener(self._on_event)
         if self.state.mode == "idle":
@@ -265,10 +279,17 @@ class Session:
         self._info: dict = {}            # key -> (op, module, param, source)
         self._roots: set = set()
         self._last_sig = None            # structural signature of the last pass
+        self._last_fp = None             # fingerprint of the last pass's walk (fast path)
+        self._last_keys: list = []       # its keys, in walk order
+        self._last_leaf_names: list = []
+        self._last_metas = None          # its nodes' output metadata (shapes)
         self._grad_cache: dict = {}      # id(tensor) -> (tensor, Stats) sent, not yet received
         self._fresh_grad: dict = {}      # id(leaf) -> Stats of its first gradient this pass
         self._node_in: dict = {}         # key -> grads_in stats this pass
         self._log: list = []             # (key, grads_in stats, grads_out stats or None) per event
+        self._prov_at = 0                # how much of _log was checked for a non-finite origin
+        self._pending: list = []         # (Stats to fill, array): small gradients queued
+        self._pending_n = 0              # their elements
         self._flushed = 0                # how much of _log the models have seen
         self._node_stats: dict = {}      # key -> NodeStats this pass
         self._leaf_vars: dict = {}       # param name -> leaf tensor (all passes of the iteration)
@@ -280,8 +301,24 @@ class Session:
         self._fw_checking = self.config.forward_check
         self._fw_pending: list = []      # forward reports waiting for a key
         self._iter_reports: list = []
+        self._skip_memo: dict = {}       # file name -> not user code (source lines)
+        self._skip_prefixes: tuple = ()
+        self._read_config()
+
+    def _read_config(self):
+        """Copy the per-event switches out of the config (read at attach and at the
+        start of every backward pass, so a changed config applies from the next pass)."""
+        c = self.config
+        self._source_lines = c.source_lines
+        self._grad_out_stats = c.grad_out_stats
+        prefixes = _source.skip_prefixes()
+        if prefixes != self._skip_prefixes:
+            self._skip_prefixes = prefixes
+            self._skip_memo = {}
 
     def _drop_pass_refs(self):
+        if self._pending:            # no Stats handed out may stay unfilled
+            self._resolve()
         self._key_of = {}
         self._alive = []
         self._grad_cache = {}
@@ -302,6 +339,7 @@ class Session:
         if ctl._mode == _RUN and not ctl.breakpoints._active:   # running, nothing to check
             return
         # The thread may stop here: bring the models up to this point first.
+        self._resolve()
         self._flush()
         if key is not None and ev is not None:
             live = {(key, "grad_in"): getattr(ev, "grads_in", None)}
@@ -329,14 +367,33 @@ class Session:
         if not self._iter_started and self._depth == 0:
             self._begin_iteration_if_needed()
         node = ev.node
-        src = user_frame(3) if self.config.source_lines else None
-        node.metadata[_META] = (self.modules.module_path(), src)
+        src = self._user_frame() if self._source_lines else None
+        st = self.modules.stack
+        node.metadata[_META] = (st[-1] if st else "", src)
         if self._fw_checking and self._depth == 0 and node.name() not in FINITE_PRESERVING:
             for o in ev.outputs:
                 kind = array_nonfinite(o._data)
                 if kind is not None:
                     self._forward_nonfinite(node, ev.inputs, kind, src)
                     break
+
+    def _user_frame(self):
+        """(file, line, function) of the user's code running now: the first frame outside
+        the engine and this package (as :func:`autograd_viz.source.user_frame`, with the
+        skip decision per file name memoized for the session)."""
+        memo = self._skip_memo
+        prefixes = self._skip_prefixes
+        f = sys._getframe(2)
+        while f is not None:
+            code = f.f_code
+            fn = code.co_filename
+            skip = memo.get(fn)
+            if skip is None:
+                skip = memo[fn] = _source._is_skipped(fn, prefixes)
+            if not skip:
+                return (fn, f.f_lineno, code.co_name)
+            f = f.f_back
+        return None
 
     def _forward_nonfinite(self, node, inputs, kind, src):
         self._fw_checking = False       # first origin only; later ones are propagation
@@ -376,6 +433,7 @@ class Session:
             # gradients reset closes the iteration (untouched: gradient accumulation).
             self._close_iteration(checkpoint=True)
         self._begin_iteration_if_needed()
+        self._read_config()
         self._pass_index += 1
         self._passes_in_iter += 1
         self._bw_report = False
@@ -404,28 +462,86 @@ class Session:
     def _build_graph(self, root_nodes):
         """Walk the graph from the roots, key every node, install the structure.
 
-        The common case — the same structure as the last pass — costs a walk, the keys
-        and a tuple comparison; node descriptions are rebuilt only for a new structure.
-        Output shapes are refreshed every pass (a last, smaller batch); the saved-tensor
-        list is read when a structure is installed (reading it can cost: a max-pool
-        node builds its indices), and live while paused (``state.saved_tensors()``)."""
-        order, seen = [], set()
+        The common case — the same structure as the last pass — costs a walk and a
+        fingerprint (op, module and parameter of every node in walk order, edges as walk
+        positions, the rank order of sequence numbers) compared with the last pass's: the
+        keys are then the last pass's, by position. Otherwise the nodes are keyed and
+        described anew and the structure installed (an unchanged one is recognized by its
+        signature and not reinstalled). Output shapes are refreshed when they changed (a
+        last, smaller batch); the saved-tensor list is read when a structure is installed
+        (reading it can cost: a max-pool node builds its indices), and live while paused
+        (``state.saved_tensors()``)."""
+        pos: dict = {}
+        order = []
         stack = list(reversed(root_nodes))
         while stack:
             n = stack.pop()
-            if id(n) in seen:
+            i = id(n)
+            if i in pos:
                 continue
-            seen.add(id(n))
+            pos[i] = len(order)
             order.append(n)
             for nxt, _ in reversed(n.next_functions):
-                if nxt is not None and id(nxt) not in seen:
+                if nxt is not None and id(nxt) not in pos:
                     stack.append(nxt)
+        param_name = self.modules.param_name
+        fp = []
+        app = fp.append
+        seqs = []
+        leaves = []
+        named = True
+        for n in order:
+            var = getattr(n, "variable", None)
+            if var is not None:
+                pname = param_name(var)
+                if pname is None:
+                    named = False
+                app(pname)
+                leaves.append(var)
+            else:
+                md = n.metadata.get(_META)
+                app(n.name())
+                app(md[0] if md is not None else "")
+                seqs.append(n._sequence_nr())
+            for nxt, nr in n.next_functions:
+                app(-1 if nxt is None else pos[id(nxt)])
+                app(nr)
+            app(-2)
+        fp.append(tuple(sorted(range(len(seqs)), key=seqs.__getitem__)))
+        fp = tuple(fp)
+        metas = tuple([n._meta for n in order])
+        if named and fp == self._last_fp and self.graph.structure_id is not None:
+            keys = self._last_keys
+            self._key_of = {id(n): k for n, k in zip(order, keys)}
+            self._alive = order
+            self._node_in = {}
+            self._node_stats = {}
+            self._log = []
+            self._flushed = 0
+            self._prov_at = 0
+            tensors = self.stats._tensors
+            leaf_vars = self._leaf_vars
+            for var, name in zip(leaves, self._last_leaf_names):
+                leaf_vars[name] = var
+                tensors[name] = var
+            if metas != self._last_metas:
+                self._last_metas = metas
+                g = self.graph.graph
+                with self.graph.lock:
+                    for n, key in zip(order, keys):
+                        g.nodes[key]["shapes"] = _shapes(n)
+            return
+        self._build_graph_full(order, fp if named else None, metas)
+
+    def _build_graph_full(self, order, fp, metas):
+        """Key and describe every node of ``order`` (the walk from the roots) and install
+        the structure; remember the fingerprint ``fp`` for the next pass's fast path."""
         mods = self.modules
         unnamed = [n.variable for n in order
                    if hasattr(n, "variable") and mods.param_name(n.variable) is None]
         if unnamed:
             mods.name_leaves(unnamed)
-        items, metas = [], []
+        items, infos = [], []
         for n in order:
             op = n.name()
             var = getattr(n, "variable", None)
@@ -439,7 +555,7 @@ class Session:
                 module, src = meta if meta is not None else ("", None)
                 seq = n._sequence_nr()
             items.append((module, op, seq, pname))
-            metas.append((op, module, pname, src, var))
+            infos.append((op, module, pname, src, var))
         keys = assign_keys(items)
         key_of = {id(n): k for n, k in zip(order, keys)}
         edges: dict = {}
@@ -464,11 +580,19 @@ class Session:
         self._node_stats = {}
         self._log = []
         self._flushed = 0
+        self._prov_at = 0
         tensors = self.stats._tensors
-        for key, (op, module, pname, src, var), n in zip(keys, metas, order):
+        leaf_names = []
+        for key, (op, module, pname, src, var) in zip(keys, infos):
             if var is not None:
-                self._leaf_vars[pname if pname is not None else key] = var
-                tensors[pname if pname is not None else key] = var
+                name = pname if pname is not None else key
+                leaf_names.append(name)
+                self._leaf_vars[name] = var
+                tensors[name] = var
+        self._last_fp = fp
+        self._last_keys = keys
+        self._last_leaf_names = leaf_names
+        self._last_metas = metas
         if sig == self._last_sig and self.graph.structure_id is not None:
             g = self.graph.graph
             with self.graph.lock:
@@ -476,7 +600,7 @@ class Session:
                     g.nodes[key]["shapes"] = _shapes(n)
             return
         info, nodes = {}, []
-        for key, (op, module, pname, src, var), (_, _, seq, _), n in zip(keys, metas, items, order):
+        for key, (op, module, pname, src, var), (_, _, seq, _), n in zip(keys, infos, items, order):
             kind = "param" if pname is not None else ("leaf" if var is not None else "op")
             info[key] = (op, module, pname, src)
             dtype = device = ""
@@ -493,30 +617,97 @@ class Session:
         self._last_sig = sig
         self.graph.set_structure(nodes, edge_list, self._iteration, structure_id(nodes, edge_list))
 
-    def _stats_of(self, grads, cache_out: bool):
-        out = []
+    def _stats_of_array(self, d, quiet: bool):
+        """Stats of one gradient array: while nobody can look mid-pass (``quiet``), a
+        small float array is only queued and its Stats filled with the others' in one
+        batched reduction (:func:`fill_stats`) before anyone reads it: at the end of the
+        pass, at a checkpoint that may pause, or when the queue holds PENDING_MAX
+        elements."""
+        if quiet and batchable(d):
+            st = pending_stats()
+            self._pending.append((st, d))
+            self._pending_n += d.size
+            if self._pending_n > PENDING_MAX:
+                self._resolve()
+            return st
+        return compute_stats(d)
+
+    def _stats_in(self, grads, quiet: bool) -> list:
+        """Stats of the gradients a node receives: mostly the very tensors an earlier node
+        sent (their stats were cached then, and are taken out of the cache now), else
+        computed here (a seed, a sum of several incoming gradients)."""
         cache = self._grad_cache
+        out = []
         for g in grads:
             if g is None:
                 out.append(None)
                 continue
-            hit = cache.pop(id(g), None) if not cache_out else None
-            if hit is not None and hit[0] is g:
-                out.append(hit[1])
-                continue
-            s = compute_stats(g._data)
-            if cache_out:
-                cache[id(g)] = (g, s)
-            out.append(s)
+            hit = cache.pop(id(g), None)
+            out.append(hit[1] if hit is not None and hit[0] is g
+                       else self._stats_of_array(g._data, quiet))
         return out
+
+    def _stats_out(self, grads, grads_in, s_in, quiet: bool) -> list:
+        """Stats of the gradients a node sends, cached for the node that receives them. A
+        gradient that holds exactly the elements of one the node received (a view's or a
+        transpose's backward returns a reshaped view of it) shares that one's stats."""
+        cache = self._grad_cache
+        out = []
+        for g in grads:
+            if g is None:
+                out.append(None)
+                continue
+            d = g._data
+            st = None
+            if d.base is not None and s_in:
+                own = same_elements_owner(d)
+                if own is not None:
+                    for gi, si in zip(grads_in, s_in):
+                        if si is not None and gi is not None and same_elements_owner(gi._data) is own:
+                            st = si
+                            break
+            if st is None:
+                st = self._stats_of_array(d, quiet)
+            cache[id(g)] = (g, st)
+            out.append(st)
+        return out
+
+    def _resolve(self) -> None:
+        """Fill the queued statistics, then look for the pass's non-finite origin among
+        the log entries not checked yet (in execution order, as the events came)."""
+        if self._pending:
+            pending = self._pending
+            self._pending = []
+            self._pending_n = 0
+            fill_stats(pending)
+        log = self._log
+        i = self._prov_at
+        if i < len(log) and not self._bw_report:
+            roots = self._roots
+            for key, s_in, s_out in log[i:]:
+                if s_out is None:
+                    # The seed of a root (the loss's own gradient) may be the origin.
+                    if key in roots and _any_bad(s_in):
+                        kind = nonfinite_kind(s_in)
+                        if kind:
+                            self._backward_origin(key, kind, seed=True)
+                            break
+                elif _any_bad(s_out):
+                    kind = nonfinite_kind(s_out)
+                    if kind and not nonfinite_kind(s_in):
+                        self._backward_origin(key, kind)
+                        break
+        self._prov_at = len(log)
 
     def _on_node_started(self, ev):
         key = self._key_of.get(id(ev.node))
+        ctl = self.controller
         if key is None or self._depth != 1:
-            if self.controller._stop is not None:     # a stop deferred from the pass start
-                raise self.controller._stop
+            if ctl._stop is not None:     # a stop deferred from the pass start
+                raise ctl._stop
             return
-        s_in = self._stats_of(ev.grads_in, cache_out=False)
+        quiet = ctl._stop is None and ctl._mode == _RUN and not ctl.breakpoints._active
+        s_in = self._stats_in(ev.grads_in, quiet)
         self._node_in[key] = s_in
         var = getattr(ev.node, "variable", None)
         if var is not None:
@@ -525,29 +716,29 @@ class Session:
             fresh = var.grad is None and not getattr(var, "_hooks", None)
             self._fresh_grad[id(var)] = s_in[0] if fresh else None
         self._log.append((key, s_in, None))
-        if not self._bw_report and key in self._roots and nonfinite_kind(s_in):
-            self._backward_origin(key, nonfinite_kind(s_in), seed=True)
-        self._checkpoint("node_started", ev, key, s_in)
+        if not quiet:
+            self._checkpoint("node_started", ev, key, s_in)
 
     def _on_node_finished(self, ev):
         key = self._key_of.get(id(ev.node))
         if key is None or self._depth != 1:
             return
+        ctl = self.controller
+        quiet = ctl._stop is None and ctl._mode == _RUN and not ctl.breakpoints._active
         s_in = self._node_in.get(key) or []
-        s_out = self._stats_of(ev.grads_out, cache_out=True) if self.config.grad_out_stats else []
+        s_out = (self._stats_out(ev.grads_out, ev.grads_in, s_in, quiet)
+                 if self._grad_out_stats else [])
         self._log.append((key, s_in, s_out))
-        if not self._bw_report and s_out:
-            kind = nonfinite_kind(s_out)
-            if kind and not nonfinite_kind(s_in):
-                self._backward_origin(key, kind)
-        self._checkpoint("node_finished", ev, key, s_in, s_out)
+        if not quiet:
+            self._checkpoint("node_finished", ev, key, s_in, s_out)
 
     def _on_grad_accumulated(self, ev):
         key = self._key_of.get(id(ev.node))
         if key is None or self._depth != 1:
             return
-        s_in = self._node_in.get(key)
-        self._checkpoint("grad_accumulated", ev, key, s_in)
+        ctl = self.controller
+        if ctl._stop is not None or ctl._mode != _RUN or ctl.breakpoints._active:
+            self._checkpoint("grad_accumulated", ev, key, self._node_in.get(key))
 
     def _flush(self) -> None:
         """Apply the pass log (node started/finished with their statistics) to the
@@ -576,12 +767,16 @@ class Session:
             self._flush()
             return
         it = self._iteration
-        finished = [(key, s_in, s_out) for key, s_in, s_out in log if s_out is not None]
-        flags = self.health.check_nodes((key, s_in) for key, s_in, _ in finished)
-        nss = [NodeStats(key, it, s_in, s_out) for key, s_in, s_out in finished]
-        for ns in nss:
-            self._node_stats[ns.key] = ns
-        self.graph.apply_pass([(key, s_in, s_out, worst_flag(flags.get(key)))
+        node_stats = self._node_stats
+        finished, nss = [], []
+        for entry in log:
+            if entry[2] is not None:
+                finished.append(entry)
+                ns = NodeStats(entry[0], it, entry[1], entry[2])
+                nss.append(ns)
+                node_stats[entry[0]] = ns
+        flags = self.health.check_nodes([(key, s_in) for key, s_in, _ in finished])
+        self.graph.apply_pass([(key, s_in, s_out, worst_flag(f) if (f := flags.get(key)) else None)
                                for key, s_in, s_out in finished])
         self.stats.set_nodes(nss)
         self._flushed = len(log)
@@ -602,6 +797,7 @@ class Session:
         if self._depth > 0:
             return
         self._depth = 0
+        self._resolve()
         self._apply_log_bulk()
         self.graph.end_pass()
         # Parameter gradients as they stand after this pass (a manual update may zero
@@ -680,28 +876,39 @@ class Session:
         params = {}
         grad_norms = {}
         if do_stats:
-            for name, var in self._leaf_vars.items():
-                d = var._data
-                w = compute_stats(d)
-                g = self._grad_stats.get(name)
-                if g is None and var.grad is not None and name not in self._grad_stats:
+            names = list(self._leaf_vars)
+            leaf_vars = [self._leaf_vars[n] for n in names]
+            datas = [v._data for v in leaf_vars]
+            wstats = compute_stats_many(datas)
+            before = self._before
+            stepped = [i for i, (name, d) in enumerate(zip(names, datas))
+                       if (old := before.get(name)) is not None and old.shape == d.shape]
+            upds = dict(zip(stepped, diff_norms([datas[i] for i in stepped],
+                                                [before[names[i]] for i in stepped])))
+            grad_stats = self._grad_stats
+            hists = self._grad_hists
+            checks = []
+            for i, name in enumerate(names):
+                var, d, w = leaf_vars[i], datas[i], wstats[i]
+                g = grad_stats.get(name)
+                if g is None and var.grad is not None and name not in grad_stats:
                     g = compute_stats(var.grad._data)
-                upd = ratio = None
-                old = self._before.get(name)
-                if old is not None and old.shape == d.shape:
-                    upd = l2_norm(d - old)
+                upd = upds.get(i)
+                ratio = None
+                if upd is not None:
                     ratio = upd / w.norm if w.norm > 0 else (math.inf if upd > 0 else 0.0)
                 ps = ParamStats(name, it, tuple(d.shape), w, g, upd, ratio)
                 if do_hist:
                     ps.hist_values = compute_histogram(d, c.hist_bins, w)
-                    ps.hist_grads = self._grad_hists.get(name)
+                    ps.hist_grads = hists.get(name)
                     if ps.hist_grads is None and g is not None and var.grad is not None:
                         ps.hist_grads = compute_histogram(var.grad._data, c.hist_bins, g)
                 params[name] = ps
-                self.stats.set_param(ps)
-                self.health.check_param(name, g, w.norm)
+                checks.append((name, g, w.norm))
                 if g is not None:
                     grad_norms[name] = g.norm
+            self.stats.set_params(params.values())
+            self.health.check_params(checks)
         losses = self._losses
         loss = sum(losses) / len(losses) if losses else None
         summary = IterationSummary(

@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -39,8 +38,6 @@ def _paint(view) -> float:
 
 
 def bench_graph(make_graph, label: str, n: int) -> dict:
-    from autograd_viz.models import compute_stats
-    import numpy as np
     from ui.graph_view import GraphView
     from ui.graph_view.spec import GraphLook
     from ui.graph_view.placement import LayoutEngine

@@ -13,15 +13,16 @@ the medians are reported. Alternating step by step means a busy machine slows bo
 default thread count (``torch.get_num_threads()``, printed) and numpy's BLAS with its own.
 
 Peak memory (batch 256 by default, ``--mem-batch``): each library runs in a fresh
-subprocess that imports only itself, builds the model and the batch and runs one step
-(so lazily created state such as momentum buffers exists). Then the kernel's high-water
-mark of the resident set is reset (``/proc/self/clear_refs``), ``--mem-steps`` steps run,
-and ``VmHWM`` is read: we print its growth over the resident set before those steps (what
-the steps themselves need: activations, saved tensors, gradients, scratch) and the
-absolute peak. (``ru_maxrss`` can't be reset and is inherited from the parent across exec,
-so it is only a fallback without /proc.) For engine, ``tracemalloc`` also gives the peak
-of Python-visible allocations during the steps, numpy buffers included (numpy reports them
-to tracemalloc; PyTorch's allocator does not, so that column is engine-only).
+subprocess that imports only itself and builds the model and the batch; then the kernel's
+high-water mark of the resident set is reset (``/proc/self/clear_refs``), ``--mem-steps``
+steps run, and ``VmHWM`` is read. We print its growth over the resident set before the
+first step (everything training adds: activations, saved tensors, gradients, momentum
+buffers, engine's reusable scratch buffers) and the absolute peak (which includes each
+library's own code: PyTorch's is far larger). ``ru_maxrss`` can't be reset and is inherited
+from the parent across exec, so it is only a fallback without /proc. For engine,
+``tracemalloc`` also gives the peak of Python-visible allocations during the steps, numpy
+buffers included (numpy reports them to tracemalloc; PyTorch's allocator does not, so that
+column is engine-only).
 
 Usage: python benchmarks/lenet_step.py [--batches 1 64 256] [--steps 50] [--device cpu|cuda]
 """
@@ -137,18 +138,18 @@ def _status_kb(field):
 def _memory_child(which, batch, steps):
     """Run in a fresh subprocess: print a JSON line with the peak-memory figures.
 
-    Baseline = resident set after imports, model and batch are set up (and one step has
-    run, so lazily created state such as momentum buffers exists in both libraries).
-    The high-water mark is then reset (``/proc/self/clear_refs``) so that the peak covers
-    only the timed steps; ``ru_maxrss`` cannot be reset and is inherited across exec, so it
-    is only used where /proc is missing.
+    Baseline = resident set once the library is imported and the model and the batch
+    exist, before any step. The kernel's high-water mark is then reset
+    (``/proc/self/clear_refs``) and ``steps`` steps run, so the peak includes everything
+    training creates: activations, saved tensors, gradients, momentum buffers and, for
+    engine, its reusable scratch buffers. ``ru_maxrss`` cannot be reset and is inherited
+    across exec, so it is only a fallback where /proc is missing.
     """
     import gc
     import resource
     import tracemalloc
     lib = __import__(which)
     net, step = _setup(lib, batch, "cpu")
-    step()
     gc.collect()
     procfs = os.path.exists("/proc/self/clear_refs")
     if procfs:
@@ -244,8 +245,8 @@ def main(argv=None):
 
     if not args.no_memory and args.device == "cpu":
         print(f"\npeak memory at batch {args.mem_batch} ({args.mem_steps} steps, fresh "
-              "subprocess per library; growth of VmHWM over the resident set before the steps / "
-              "absolute peak)")
+              "subprocess per library; growth of VmHWM over the resident set before the first "
+              "step / absolute peak)")
         for which in ("engine", "torch"):
             m = measure_memory(which, args.mem_batch, args.mem_steps)
             line = (f"  {which:<7} +{(m['peak_kb'] - m['base_kb']) / 1024:7.1f} MiB over "

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 from .dtypes import (dtype, float32, float64, float16, bfloat16, int64, int32, int16, int8,  # noqa
                      uint8, bool_ as bool, get_default_dtype, set_default_dtype)
 from .size import Size  # noqa: F401
-from .device import device  # noqa: F401
+from .device import device, get_default_device, set_default_device  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (attaches ops to Tensor)
 from .ops import *  # noqa: F401,F403

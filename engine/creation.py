@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .device import as_device
+from .device import _default_device, as_device
 from .dtypes import as_dtype, get_default_dtype
 from .random import rng
 from .tensor import Tensor
@@ -58,7 +58,7 @@ def _detensor(data):
 
 
 def _place(arr, device, requires_grad=False):
-    dev = as_device(device)
+    dev = as_device(device if device is not None else _default_device[0])
     if dev.type != "cpu":
         arr = backend.to_device_array(arr, dev)
     t = Tensor._make(arr)

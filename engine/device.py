@@ -52,3 +52,17 @@ def as_device(d) -> device:
     if isinstance(d, int):
         return device("cuda", d)
     return device(d)
+
+
+# ``set_default_device``: where factory functions put a tensor when no device is given
+# (None: the CPU). A one-element list so creation.py reads it without a global lookup.
+_default_device = [None]
+
+
+def set_default_device(d) -> None:
+    """``torch.set_default_device``: 'cpu', 'cuda', a device, or None (back to the CPU)."""
+    _default_device[0] = None if d is None else as_device(d)
+
+
+def get_default_device() -> device:
+    return _default_device[0] or CPU

@@ -64,9 +64,14 @@ def save(obj, f) -> None:
                     "items": [[enc(k), enc(v)] for k, v in x.items()]}
         if isinstance(x, (list, tuple)):
             return {"t": "list" if isinstance(x, list) else "tuple", "items": [enc(v) for v in x]}
+        hint = ""
+        if callable(getattr(x, "state_dict", None)):
+            # torch.save(model, PATH) pickles the whole module; we never pickle
+            hint = (f" (a whole {type(x).__name__} would need pickling: save its "
+                    "state_dict() instead and load it with load_state_dict())")
         raise TypeError(f"engine.save cannot store an object of type {type(x).__name__}; "
                         "checkpoints hold tensors, arrays, numbers, strings, None and "
-                        "dicts/lists/tuples of them")
+                        f"dicts/lists/tuples of them{hint}")
 
     tree = enc(obj)
     index = {"magic": MAGIC, "version": VERSION, "tree": tree,

@@ -351,9 +351,10 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # as torch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.25)
+        if self._data.ndim == 0:
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, proto):
         raise TypeError("engine tensors are not picklable; use engine.save(obj, path)")

@@ -22,7 +22,7 @@ from .bridge import ModelBridge
 from .debugger_toolbar import DebuggerToolbar
 from .dialogs import show_error, show_exception
 from .graph_view import GraphView
-from .graph_view.adapter import health_name, look_from_graph, spec_from_graph
+from .graph_view.adapter import look_from_graph
 from .graph_view.placement import LayoutEngine
 from .inspector import Inspector
 from .parameters_panel import ParametersPanel
@@ -227,11 +227,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def _fill_samples_menu(self):
         from .samples_menu import list_samples
         self.samples_menu.clear()
-        for name, path, doc in list_samples():
+        for name, path, doc, args in list_samples():
             act = self.samples_menu.addAction(name)
             act.setStatusTip(doc)
+            act.setToolTip(doc)
             act.setObjectName(f"sample_{name}")
-            act.triggered.connect(lambda _c=False, p=path: self.run_script(p))
+            act.triggered.connect(lambda _c=False, p=path, a=args: self.run_script(p, list(a)))
 
     def _fill_recent_menu(self):
         self.recent_menu.clear()

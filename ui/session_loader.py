@@ -22,16 +22,26 @@ from autograd_viz.watch import Session, WatchConfig
 
 
 def batch_size_of(graph_model) -> int | None:
-    """The batch size a loss was computed over: the first dimension of what the root
-    (the loss node) received from the forward pass. None when it cannot be told."""
+    """The batch size a loss was computed over: the first dimension of the first
+    non-scalar output met walking down from the loss (``mean()`` and ``sum()`` of a
+    per-sample loss are scalars; the tensor they reduced is ``[batch, ...]``).
+    None when it cannot be told."""
     g = graph_model.graph
     with graph_model.lock:
-        roots = [k for k in g.nodes if g.in_degree(k) == 0]
-        for r in roots:
-            for child in g.successors(r):
-                shapes = g.nodes[child].get("shapes") or []
-                if shapes and len(shapes[0]) >= 1 and g.nodes[child].get("kind") == "op":
+        frontier = [k for k in g.nodes if g.in_degree(k) == 0]
+        seen = set(frontier)
+        while frontier:
+            nxt = []
+            for k in frontier:
+                a = g.nodes[k]
+                shapes = a.get("shapes") or []
+                if a.get("kind") == "op" and shapes and len(shapes[0]) >= 1:
                     return int(shapes[0][0])
+                for c in g.successors(k):
+                    if c not in seen:
+                        seen.add(c)
+                        nxt.append(c)
+            frontier = nxt
     return None
 
 

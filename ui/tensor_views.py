@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
 
 MAX_KERNEL_ROWS = 32      # output channels shown in a kernel grid
 MAX_KERNEL_COLS = 32      # input channels shown in a kernel grid

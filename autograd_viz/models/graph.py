@@ -48,6 +48,9 @@ __all__ = ["GraphModel", "StructureChange", "NODE_STATES"]
 
 NODE_STATES = ("idle", "pending", "ready", "running", "done")
 
+# Per-pass attributes of every node when a pass begins.
+_PENDING = {"state": "pending", "order": None, "grad_in": None, "grad_out": None, "health": None}
+
 # Attributes that describe structure (the rest change from pass to pass).
 _STATIC = ("key", "op", "kind", "module", "group", "label", "param", "source", "seq")
 
@@ -147,18 +150,17 @@ class GraphModel:
         """Every node pending, the roots (default: nodes with no incoming edge) ready."""
         with self.lock:
             g = self.graph
+            nodes = g._node                     # networkx's node-attribute dict
             self.pass_index = pass_index
             self.order = []
-            self._deps = {k: g.in_degree(k) for k in g.nodes}
-            for k, attrs in g.nodes.items():
-                attrs["state"] = "pending"
-                attrs["order"] = None
-                attrs["grad_in"] = None
-                attrs["grad_out"] = None
-                attrs["health"] = None
+            pred = g._pred
+            self._deps = {k: len(pred[k]) for k in nodes}
+            for attrs in nodes.values():
+                attrs.update(_PENDING)
             for k in (roots if roots is not None else [k for k, d in self._deps.items() if d == 0]):
-                if k in g:
-                    g.nodes[k]["state"] = "ready"
+                a = nodes.get(k)
+                if a is not None:
+                    a["state"] = "ready"
         self.pass_started.emit(pass_index)
 
     def node_started(self, key: str, grad_in: list | None = None) -> None:
@@ -224,7 +226,7 @@ class GraphModel:
     def end_pass(self) -> None:
         """The pass is over: nodes keep 'done'; nodes that never ran go back to idle."""
         with self.lock:
-            for attrs in self.graph.nodes.values():
+            for attrs in self.graph._node.values():
                 if attrs["state"] != "done":
                     attrs["state"] = "idle"
         self.pass_finished.emit(self.pass_index)

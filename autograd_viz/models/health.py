@@ -81,25 +81,29 @@ class HealthModel:
         """Bulk :meth:`check_node` over ``(key, grad_stats)`` pairs; returns key -> flags.
         ``changed`` is emitted only for entries whose flags changed."""
         th = self.thresholds
+        lo, hi = th.vanish_abs, th.explode_norm
         out, changed = {}, []
-        empty = frozenset()
+        empty = _EMPTY
         with self.lock:
             table = self.nodes
             for key, stats_list in items:
                 flags = empty
                 for st in stats_list:
-                    if st is not None:
+                    # Healthy (the common case) decided inline: finite, not exploding, not
+                    # vanishing; anything else goes through classify().
+                    if st is not None and (st.nan or st.inf or not lo <= st.norm <= hi):
                         f = classify(st, None, th)
                         if f:
                             flags = flags | f
                 out[key] = flags
-                old = table.get(key, empty)
-                if old != flags:
-                    if flags:
-                        table[key] = flags
-                    else:
-                        del table[key]
-                    changed.append((key, flags))
+                if flags or key in table:
+                    old = table.get(key, empty)
+                    if old != flags:
+                        if flags:
+                            table[key] = flags
+                        else:
+                            del table[key]
+                        changed.append((key, flags))
         for key, flags in changed:
             self.changed.emit("node", key, flags)
         return out
@@ -109,6 +113,34 @@ class HealthModel:
         flags = classify(grad, weight_norm, self.thresholds)
         self._set(self.params, "param", name, flags)
         return flags
+
+    def check_params(self, items) -> dict:
+        """Bulk :meth:`check_param` over ``(name, grad_stats, weight_norm)`` triples;
+        returns name -> flags. ``changed`` is emitted only for entries whose flags changed."""
+        th = self.thresholds
+        hi, ratio = th.explode_norm, th.vanish_ratio
+        out, changed = {}, []
+        empty = _EMPTY
+        with self.lock:
+            table = self.params
+            for name, grad, wn in items:
+                if grad is None or (not grad.nan and not grad.inf and grad.norm <= hi
+                                    and wn is not None and grad.norm >= ratio * wn):
+                    flags = empty                # healthy, decided inline
+                else:
+                    flags = classify(grad, wn, th)
+                out[name] = flags
+                if flags or name in table:
+                    old = table.get(name, empty)
+                    if old != flags:
+                        if flags:
+                            table[name] = flags
+                        else:
+                            del table[name]
+                        changed.append((name, flags))
+        for name, flags in changed:
+            self.changed.emit("param", name, flags)
+        return out
 
     def _set(self, table, kind, name, flags):
         with self.lock:

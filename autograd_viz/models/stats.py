@@ -4,9 +4,13 @@
 of reductions, then one small transfer of eight numbers. A whole array is copied to the
 host only when someone asks for it (:meth:`StatsModel.fetch_array`, a heatmap).
 
-Fast path: if the sum of squares is finite, every element is finite, so NaN/Inf counts
-are zero without an extra ``isfinite`` pass, and the variance comes from the sums
-(recomputed exactly when cancellation could bite).
+It runs once per gradient tensor of every backward pass, so the numpy path is lean:
+four passes over the data (sum of squares as one BLAS dot, sum as a BLAS product with
+ones, min, max) and nothing else. If the sum of squares is finite, every element is
+finite, so the NaN/Inf counts are zero without an ``isfinite`` pass; the variance comes
+from the two sums (float32 BLAS partial sums over at most :data:`CHUNK` elements, added
+in float64), recomputed exactly in float64 when the mean dominates the spread and
+cancellation could cost digits.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import numpy as np
 from ..signals import Signal
 
 __all__ = [
-    "Stats", "Histogram", "ParamStats", "StatsModel",
-    "compute_stats", "compute_histogram", "array_module", "to_host", "l2_norm", "fast_sum",
+    "Stats", "Histogram", "ParamStats", "StatsModel", "NodeStats", "EMPTY_STATS",
+    "compute_stats", "compute_stats_many", "compute_histogram", "array_module", "to_host",
+    "l2_norm", "diff_norms", "fast_sum", "fill_stats", "pending_stats", "batchable", "array_nonfinite", "same_elements_owner",
 ]
 
 
@@ -47,19 +52,42 @@ def to_host(arr) -> np.ndarray:
 
 
 _ones: dict = {}
+#: Above this many elements a sum is taken as row sums of a (rows, ROW) matrix (one GEMV
+#: that reads the data once) rather than a dot with a ones vector as long as the data.
+ROWSUM_MIN = 1 << 16
+ROW = 1024
+#: Largest run summed by one BLAS call: float32 partial sums over at most this many
+#: elements, added in float64, keep the relative error near 1e-7 for any size.
+CHUNK = 1 << 20
+
+
+def _ones_for(dt, n):
+    ones = _ones.get(dt)
+    if ones is None or ones.size < n:
+        ones = _ones[dt] = np.ones(max(n, ROWSUM_MIN), dtype=dt)
+    return ones
 
 
 def fast_sum(flat: np.ndarray) -> float:
-    """Sum of a 1-D numpy array as a BLAS dot with ones (about twice as fast as
-    ``ndarray.sum``'s pairwise loop for float32; accurate enough for statistics)."""
+    """Sum of a 1-D numpy array by BLAS (a dot with ones, or row sums of a matrix view for
+    large arrays; about twice as fast as ``ndarray.sum``'s pairwise loop for float32;
+    partial sums in the array's dtype over at most :data:`CHUNK` elements, added in
+    float64)."""
     dt = flat.dtype
-    ones = _ones.get(dt)
-    if ones is None and dt not in (np.float32, np.float64):
+    if dt.kind != "f" or dt.itemsize < 4:
         return float(flat.sum(dtype=np.float64))
     n = flat.size
-    if ones is None or ones.size < n:
-        ones = _ones[dt] = np.ones(max(n, 1 << 16), dtype=dt)
-    return float(np.dot(flat, ones[:n]))
+    if n > CHUNK:
+        return math.fsum(fast_sum(flat[i:i + CHUNK]) for i in range(0, n, CHUNK))
+    if n < ROWSUM_MIN:
+        return float(_dot(flat, _ones_for(dt, n)[:n]))
+    m = n // ROW
+    head = m * ROW
+    ones = _ones_for(dt, ROW)
+    s = float(_dot(flat[:head].reshape(m, ROW), ones[:ROW]).sum(dtype=np.float64))
+    if head < n:
+        s += float(_dot(flat[head:], ones[:n - head]))
+    return s
 
 
 @dataclass(slots=True)
@@ -102,23 +130,42 @@ _minr = np.minimum.reduce
 _maxr = np.maximum.reduce
 _isfinite = math.isfinite
 _sqrt = math.sqrt
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+#: The variance from the sums is trusted while var > CANCEL * mean**2 (relative error of
+#: the std then stays below ~1e-6); below, it is recomputed exactly in float64.
+CANCEL = 0.1
 
 
 def compute_stats(arr) -> Stats:
     """Statistics of a backend array (numpy/CuPy, any shape, float or int), reduced on
     its device. Integer and bool arrays are promoted to float64 first."""
-    if type(arr) is np.ndarray and arr.dtype.kind == "f" and arr.size:
-        # The hot path (one call per gradient tensor): four BLAS/ufunc reductions.
-        flat = arr.reshape(-1)
-        ss = float(_dot(flat, flat))
-        if _isfinite(ss):
-            n = flat.size
-            mean = fast_sum(flat) / n
-            var = ss / n - mean * mean
-            if n > 1 and var <= 1e-4 * mean * mean:   # cancellation: compute exactly
-                var = float(flat.var(dtype=np.float64))
-            return Stats(n, _sqrt(ss), mean, _sqrt(var) if var > 0.0 else 0.0,
-                         float(_minr(flat)), float(_maxr(flat)), 0, 0)
+    if type(arr) is _ndarray:
+        dt = arr.dtype
+        if (dt is _F32 or dt is _F64) and 0 < arr.size <= CHUNK:
+            # The hot path (one call per gradient tensor): four reductions, no copies
+            # (ravel('K') is a view of any C- or F-contiguous array).
+            flat = arr.ravel("K")
+            ss = float(_dot(flat, flat))
+            if _isfinite(ss):
+                n = flat.size
+                if n < ROWSUM_MIN:
+                    ones = _ones.get(dt)
+                    if ones is None:
+                        ones = _ones_for(dt, n)
+                    mean = float(_dot(flat, ones[:n])) / n
+                else:
+                    mean = fast_sum(flat) / n
+                var = ss / n - mean * mean
+                if var <= CANCEL * mean * mean and n > 1:   # cancellation: compute exactly
+                    var = float(flat.var(dtype=np.float64))
+                return Stats(n, _sqrt(ss), mean, _sqrt(var) if var > 0.0 else 0.0,
+                             float(_minr(flat)), float(_maxr(flat)), 0, 0)
+    return _compute_stats_general(arr)
+
+
+def _compute_stats_general(arr) -> Stats:
     xp = array_module(arr)
     n = int(arr.size)
     if n == 0:
@@ -127,27 +174,212 @@ def compute_stats(arr) -> Stats:
         arr = arr.astype(np.float64)
     elif arr.dtype.kind == "c":
         arr = xp.abs(arr)
-    flat = arr.reshape(-1)
     if xp is not np:
+        flat = arr.reshape(-1)
         vals = xp.stack([xp.sum(flat * flat, dtype=xp.float64), xp.sum(flat, dtype=xp.float64),
                          xp.min(flat).astype(xp.float64), xp.max(flat).astype(xp.float64)])
         ss, s, lo, hi = (float(v) for v in to_host(vals))
         if math.isfinite(ss):
             mean = s / n
             var = ss / n - mean * mean
-            if n > 1 and var <= 1e-4 * mean * mean:
+            if n > 1 and var <= CANCEL * mean * mean:
                 var = float(xp.var(flat, dtype=xp.float64))
             return Stats(n, math.sqrt(ss), mean, math.sqrt(max(var, 0.0)), lo, hi, 0, 0)
-    else:
-        ss = float(np.dot(flat, flat))
-        if math.isfinite(ss):
-            mean = float(flat.sum(dtype=np.float64)) / n
+        return _stats_with_nonfinite(xp, flat, n)
+    flat = arr.ravel("K")
+    if flat.dtype.kind != "f" or flat.dtype.itemsize < 4:
+        flat = flat.astype(np.float64)
+    ss = s = 0.0
+    lo, hi = math.inf, -math.inf
+    for i in range(0, n, CHUNK):             # float64 totals of BLAS partial sums
+        c = flat[i:i + CHUNK]
+        ss += float(_dot(c, c))
+        s += fast_sum(c)
+        lo = min(lo, float(_minr(c)))
+        hi = max(hi, float(_maxr(c)))
+    if math.isfinite(ss):
+        mean = s / n
+        var = ss / n - mean * mean
+        if n > 1 and var <= CANCEL * mean * mean:
+            var = float(flat.var(dtype=np.float64))
+        return Stats(n, math.sqrt(ss), mean, math.sqrt(max(var, 0.0)), lo, hi, 0, 0)
+    return _stats_with_nonfinite(np, flat, n)
+
+
+#: Arrays up to this size are reduced together by :func:`compute_stats_many` and
+#: :func:`fill_stats` (larger ones: four BLAS/ufunc passes each, see compute_stats).
+BATCH_MAX = 1 << 16
+
+_scratch = threading.local()
+
+
+def _scratch_buffers(dtype, n: int):
+    """Two reusable 1-D buffers of ``dtype`` with at least ``n`` elements (per thread):
+    fresh large arrays cost page faults on every use; these are touched once."""
+    bufs = getattr(_scratch, "bufs", None)
+    if bufs is None:
+        bufs = _scratch.bufs = {}
+    pair = bufs.get(dtype)
+    if pair is None or pair[0].size < n:
+        size = max(n, 1 << 14)
+        pair = bufs[dtype] = (np.empty(size, dtype), np.empty(size, dtype))
+    return pair[0][:n], pair[1][:n]
+
+
+def batchable(arr) -> bool:
+    """True for the arrays :func:`fill_stats` reduces together: numpy float32/float64,
+    non-empty, at most :data:`BATCH_MAX` elements."""
+    return (type(arr) is _ndarray and (arr.dtype is _F32 or arr.dtype is _F64)
+            and 0 < arr.size <= BATCH_MAX)
+
+
+def pending_stats() -> Stats:
+    """An empty :class:`Stats` to be filled by :func:`fill_stats` (reading a field first
+    raises AttributeError)."""
+    return Stats.__new__(Stats)
+
+
+def fill_stats(pairs) -> None:
+    """Fill each ``(stats, array)`` pair's :class:`Stats` (from :func:`pending_stats`) with
+    the statistics of its :func:`batchable` array, all arrays of a dtype at once: one
+    concatenation into a reused buffer, then one segmented reduction per statistic
+    (``ufunc.reduceat``, pairwise sums) — about ten numpy calls for any number of small
+    arrays, instead of four or more each. An array whose sum of squares is not finite,
+    or whose variance needs the exact formula, is redone by :func:`compute_stats`."""
+    groups: dict = {}
+    for st, a in pairs:
+        groups.setdefault(a.dtype, []).append((st, a))
+    for dt, items in groups.items():
+        if len(items) == 1:
+            _copy_stats(items[0][0], compute_stats(items[0][1]))
+            continue
+        arrs = [a for _, a in items]
+        sizes = [a.size for a in arrs]
+        starts = np.zeros(len(sizes), dtype=np.intp)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        buf, sq = _scratch_buffers(dt, int(starts[-1]) + sizes[-1])
+        np.concatenate(arrs, axis=None, out=buf)
+        mins = np.minimum.reduceat(buf, starts).tolist()
+        maxs = np.maximum.reduceat(buf, starts).tolist()
+        sums = np.add.reduceat(buf, starts).tolist()
+        np.multiply(buf, buf, out=sq)
+        sss = np.add.reduceat(sq, starts).tolist()
+        for (st, a), n, s, ss, lo, hi in zip(items, sizes, sums, sss, mins, maxs):
+            mean = s / n
             var = ss / n - mean * mean
-            if n > 1 and var <= 1e-4 * mean * mean:
-                var = float(flat.var(dtype=np.float64))
-            return Stats(n, math.sqrt(ss), mean, math.sqrt(max(var, 0.0)),
-                         float(flat.min()), float(flat.max()), 0, 0)
-    return _stats_with_nonfinite(xp, flat, n)
+            if not _isfinite(ss) or (var <= CANCEL * mean * mean and n > 1):
+                _copy_stats(st, compute_stats(a))
+                continue
+            st.n = n
+            st.norm = _sqrt(ss)
+            st.mean = mean
+            st.std = _sqrt(var) if var > 0.0 else 0.0
+            st.min = lo
+            st.max = hi
+            st.nan = 0
+            st.inf = 0
+
+
+def _copy_stats(dst: Stats, src: Stats) -> None:
+    dst.n, dst.norm, dst.mean, dst.std = src.n, src.norm, src.mean, src.std
+    dst.min, dst.max, dst.nan, dst.inf = src.min, src.max, src.nan, src.inf
+
+
+def compute_stats_many(arrays) -> list:
+    """``[compute_stats(a) for a in arrays]``, with the small float numpy arrays reduced
+    together by :func:`fill_stats`. Same results as :func:`compute_stats` up to rounding."""
+    out = []
+    pairs = []
+    for a in arrays:
+        if batchable(a):
+            st = Stats.__new__(Stats)
+            pairs.append((st, a))
+            out.append(st)
+        else:
+            out.append(compute_stats(a))
+    if pairs:
+        fill_stats(pairs)
+    return out
+
+
+def diff_norms(news, olds) -> list:
+    """``[l2_norm(a - b) for a, b in zip(news, olds)]`` (the size of an optimizer step per
+    parameter), with the :func:`batchable` pairs of one dtype done together: their
+    concatenations subtracted in reused buffers, one segmented sum of squares."""
+    out = [None] * len(news)
+    groups: dict = {}
+    for i, (a, b) in enumerate(zip(news, olds)):
+        if batchable(a) and type(b) is _ndarray and b.dtype == a.dtype:
+            groups.setdefault(a.dtype, []).append(i)
+        else:
+            out[i] = l2_norm(a - b)
+    for dt, idx in groups.items():
+        if len(idx) == 1:
+            i = idx[0]
+            out[i] = l2_norm(news[i] - olds[i])
+            continue
+        sizes = [news[i].size for i in idx]
+        starts = np.zeros(len(sizes), dtype=np.intp)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        new, old = _scratch_buffers(dt, int(starts[-1]) + sizes[-1])
+        np.concatenate([news[i] for i in idx], axis=None, out=new)
+        np.concatenate([olds[i] for i in idx], axis=None, out=old)
+        np.subtract(new, old, out=new)
+        np.multiply(new, new, out=new)
+        for i, ss in zip(idx, np.add.reduceat(new, starts).tolist()):
+            out[i] = _sqrt(ss)
+    return out
+
+
+def same_elements_owner(arr):
+    """The array owning ``arr``'s memory when ``arr`` holds exactly the owner's elements
+    (a reshape, a transpose, a C/F-contiguous view of the whole buffer), else None.
+    Statistics do not depend on the order of elements, so such arrays share them."""
+    if type(arr) is not _ndarray:
+        return None
+    base = arr.base
+    if base is None:
+        return arr
+    if type(base) is not _ndarray or base.base is not None or base.size != arr.size \
+            or base.dtype != arr.dtype:
+        return None
+    flags = arr.flags
+    if flags.c_contiguous or flags.f_contiguous:
+        return base
+    return None
+
+
+def array_nonfinite(arr) -> str | None:
+    """'nan'/'inf'/'nan+inf' or None for a backend array: one device-side reduction (the
+    sum of squares, a BLAS dot on the CPU) in the common finite case, exact checks only
+    when it is not finite."""
+    if type(arr) is _ndarray:
+        dt = arr.dtype
+        if dt is _F32 or dt is _F64:
+            if not arr.size:
+                return None
+            flat = arr.ravel("K")
+            if flat.size <= CHUNK and _isfinite(float(_dot(flat, flat))):
+                return None
+        elif dt.kind not in "fc" or arr.size == 0:
+            return None
+        xp = np
+    else:
+        if arr.dtype.kind not in "fc" or arr.size == 0:
+            return None
+        xp = array_module(arr)
+    s = fast_sum(arr.ravel("K")) if xp is np else float(xp.sum(arr))
+    if math.isfinite(s) and arr.dtype.kind == "f":
+        return None
+    has_nan = bool(xp.isnan(arr).any())
+    has_inf = bool(xp.isinf(arr).any())
+    if has_nan and has_inf:
+        return "nan+inf"
+    if has_nan:
+        return "nan"
+    if has_inf:
+        return "inf"
+    return None            # the squares or the sum overflowed, the values are finite
 
 
 def l2_norm(arr) -> float:
@@ -157,6 +389,9 @@ def l2_norm(arr) -> float:
     if flat.dtype.kind not in "fc":
         flat = flat.astype(np.float64)
     if xp is np:
+        if flat.size > CHUNK:
+            return math.sqrt(math.fsum(float(_dot(c, c)) for c in
+                                       (flat[i:i + CHUNK] for i in range(0, flat.size, CHUNK))))
         return math.sqrt(float(np.dot(flat, flat))) if flat.size else 0.0
     return float(xp.sqrt(xp.sum(flat * flat, dtype=xp.float64)))
 
@@ -192,7 +427,8 @@ class Histogram:
 
 def compute_histogram(arr, bins: int = 32, stats: Stats | None = None) -> Histogram:
     """Histogram of the finite values of a backend array, computed on its device; only
-    the ``bins`` counts come back to the host. ``stats`` (if known) saves the min/max pass."""
+    the ``bins`` counts come back to the host. ``stats`` (if known) saves the min/max pass.
+    Counts equal ``numpy.histogram(finite_values, bins, range=(lo, hi))``'s."""
     xp = array_module(arr)
     flat = arr.reshape(-1)
     if stats is None:
@@ -204,8 +440,37 @@ def compute_histogram(arr, bins: int = 32, stats: Stats | None = None) -> Histog
         flat = flat[xp.isfinite(flat)]
     if hi <= lo:                     # constant tensor: a unit-wide range around it
         lo, hi = lo - 0.5, hi + 0.5
-    counts, _ = xp.histogram(flat, bins=bins, range=(lo, hi))
+    if xp is np and flat.dtype.kind == "f" and math.isfinite(float(flat.dtype.type(hi - lo))):
+        counts = _uniform_counts(flat, float(lo), float(hi), bins)
+    else:
+        counts, _ = xp.histogram(flat, bins=bins, range=(lo, hi))
     return Histogram(float(lo), float(hi), to_host(counts).astype(np.int64))
+
+
+_HIST_BLOCK = 1 << 16
+
+
+def _uniform_counts(flat: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """``numpy.histogram(flat, bins, range=(lo, hi))[0]`` for a float array whose values
+    all lie in ``[lo, hi]``, without its generic checks and masked assignments.
+
+    Same rule and same edges as numpy: the edges are ``linspace(lo, hi, bins + 1)`` in
+    the array's dtype; value v goes to bin i when ``edges[i] <= v < edges[i + 1]`` (the
+    last bin also takes ``hi``). A scaled estimate of i is corrected by one against the
+    edges, as numpy does, so values within rounding of an edge land where numpy puts them.
+    """
+    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=np.result_type(lo, hi, flat))
+    scale = bins / (hi - lo)
+    counts = np.zeros(bins, dtype=np.intp)
+    last = bins - 1
+    for i in range(0, flat.size, _HIST_BLOCK):
+        v = flat[i:i + _HIST_BLOCK].astype(edges.dtype, copy=False)
+        idx = ((v - lo) * scale).astype(np.intp)
+        np.minimum(idx, last, out=idx)
+        idx -= v < edges[idx]                               # estimate one too high
+        idx += (v >= edges[idx + 1]) & (idx != last)        # estimate one too low
+        counts += np.bincount(idx, minlength=bins)
+    return counts
 
 
 @dataclass(slots=True)
@@ -315,6 +580,13 @@ class StatsModel:
     def set_param(self, ps: ParamStats) -> None:
         with self.lock:
             self.params[ps.name] = ps
+
+    def set_params(self, items) -> None:
+        """Bulk :meth:`set_param` (one lock)."""
+        with self.lock:
+            params = self.params
+            for ps in items:
+                params[ps.name] = ps
 
     def set_node(self, ns: NodeStats) -> None:
         with self.lock:

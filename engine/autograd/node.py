@@ -193,6 +193,26 @@ class Node:
                 items.append((name, t))
         return items
 
+    def __getattr__(self, name):
+        """PyTorch's ``grad_fn._saved_self`` / ``_saved_result`` / ``_saved_exponent``: the
+        saved tensor (unpacked; an output comes back as a new tensor object with this node
+        as its grad_fn) or the saved scalar. Slots are named ``self_``, ``result``, ...;
+        only reached when ordinary attribute lookup failed, so no cost elsewhere."""
+        if not name.startswith("_saved_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        key = name[7:]
+        for slot in (key, key + "_"):
+            for cls in type(self).__mro__:
+                if slot in getattr(cls, "__slots__", ()):
+                    break
+            else:
+                continue
+            v = object.__getattribute__(self, slot) if _has_slot(self, slot) else None
+            if v is FREED:
+                raise RuntimeError(_SECOND_BACKWARD)
+            return v.unpack(self) if isinstance(v, SavedTensor) else v
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def _release_saved(self):
         for name in self._saved_names:
             if getattr(self, name, None) is not None:
@@ -351,3 +371,11 @@ def link(node, inputs, outputs):
 
 # detect_anomaly state: [enabled, check_nan]; lives here so link() reads it cheaply.
 _anomaly = [False, True]
+
+
+def _has_slot(obj, slot) -> bool:
+    try:
+        object.__getattribute__(obj, slot)
+        return True
+    except AttributeError:
+        return False

@@ -284,10 +284,10 @@ def _build_node(input, weight, bias, out, cols, stride, padding, dilation, trans
 # ---------------------------------------------------------------- the functional ops
 def _unbatched(fn, input, nd, name, *args, **kwargs):
     """Run ``fn`` on ``input`` with a batch of one, as PyTorch does (unsqueeze / squeeze)."""
-    if input.dim() == nd + 1:
+    if input._data.ndim == nd + 1:
         return _shape.squeeze(fn(_shape.unsqueeze(input, 0), *args, **kwargs), 0)
     raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
-                       f"{name}, but got input of size: {_size_str(input.shape)}")
+                       f"{name}, but got input of size: {_size_str(input._data.shape)}")
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd):
@@ -295,17 +295,17 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): input and weight must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
-    if input.dim() != nd + 2:
+    if input._data.ndim != nd + 2:
         return _unbatched(_convnd, input, nd, name, weight, bias, stride, padding, dilation,
                           groups, nd)
-    if weight.dim() != nd + 2:
+    if weight._data.ndim != nd + 2:
         raise RuntimeError(f"weight should have {nd + 2} dimensions for {name}, but got "
-                           f"weight of size {_size_str(weight.shape)}")
+                           f"weight of size {_size_str(weight._data.shape)}")
     _check_dtypes(input, weight, bias)
     stride = _tuple(stride, nd, "stride")
     dilation = _tuple(dilation, nd, "dilation")
     groups = int(groups)
-    ksize = tuple(weight.shape[2:])
+    ksize = tuple(weight._data.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0,) * nd
@@ -326,21 +326,21 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd):
     else:
         padding = _tuple(padding, nd, "padding")
     _check_common(stride, padding, dilation, groups)
-    co, cg = weight.shape[0], weight.shape[1]
-    c = input.shape[1]
+    co, cg = weight._data.shape[0], weight._data.shape[1]
+    c = input._data.shape[1]
     if co % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size [{_size_str(weight.shape)}]"
+                           f"at dimension 0, but got weight of size [{_size_str(weight._data.shape)}]"
                            " instead")
     if c != cg * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {_size_str(weight.shape)}, "
-                           f"expected input{_size_str(input.shape)} to have {cg * groups} "
+        raise RuntimeError(f"Given groups={groups}, weight of size {_size_str(weight._data.shape)}, "
+                           f"expected input{_size_str(input._data.shape)} to have {cg * groups} "
                            f"channels, but got {c} channels instead")
-    if bias is not None and (bias.dim() != 1 or bias.shape[0] != co):
-        raise RuntimeError(f"Given weight of size {_size_str(weight.shape)}, expected bias to be "
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != co):
+        raise RuntimeError(f"Given weight of size {_size_str(weight._data.shape)}, expected bias to be "
                            f"1-dimensional with {co} elements, but got bias of size "
-                           f"{_size_str(bias.shape)} instead")
-    spatial = tuple(input.shape[2:])
+                           f"{_size_str(bias._data.shape)} instead")
+    spatial = tuple(input._data.shape[2:])
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     eff = tuple(d * (k - 1) + 1 for k, d in zip(ksize, dilation))
     if any(p < e for p, e in zip(padded, eff)):
@@ -385,12 +385,12 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): input and weight must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
-    if input.dim() != nd + 2:
+    if input._data.ndim != nd + 2:
         return _unbatched(_conv_transposend, input, nd, name, weight, bias, stride, padding,
                           output_padding, groups, dilation, nd)
-    if weight.dim() != nd + 2:
+    if weight._data.ndim != nd + 2:
         raise RuntimeError(f"weight should have {nd + 2} dimensions for {name}, but got "
-                           f"weight of size {_size_str(weight.shape)}")
+                           f"weight of size {_size_str(weight._data.shape)}")
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     _check_dtypes(input, weight, bias)
@@ -407,21 +407,21 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                 + " ".join(f"output_padding_{a}: {v}" for a, v in zip(_AXES[-nd:], output_padding))
                 + " " + " ".join(f"stride_{a}: {v}" for a, v in zip(_AXES[-nd:], stride))
                 + " " + " ".join(f"dilation_{a}: {v}" for a, v in zip(_AXES[-nd:], dilation)))
-    cin, cog = weight.shape[0], weight.shape[1]
-    if input.shape[1] != cin:
-        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight.shape)}, "
-                           f"expected input{_size_str(input.shape)} to have {cin} channels, but "
-                           f"got {input.shape[1]} channels instead")
+    cin, cog = weight._data.shape[0], weight._data.shape[1]
+    if input._data.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight._data.shape)}, "
+                           f"expected input{_size_str(input._data.shape)} to have {cin} channels, but "
+                           f"got {input._data.shape[1]} channels instead")
     if cin % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size [{_size_str(weight.shape)}]"
+                           f"at dimension 0, but got weight of size [{_size_str(weight._data.shape)}]"
                            " instead")
-    if bias is not None and (bias.dim() != 1 or bias.shape[0] != cog * groups):
-        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight.shape)}, "
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != cog * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {_size_str(weight._data.shape)}, "
                            f"expected bias to be 1-dimensional with {cog * groups} elements, "
-                           f"but got bias of size {_size_str(bias.shape)} instead")
-    spatial = tuple(input.shape[2:])
-    ksize = tuple(weight.shape[2:])
+                           f"but got bias of size {_size_str(bias._data.shape)} instead")
+    spatial = tuple(input._data.shape[2:])
+    ksize = tuple(weight._data.shape[2:])
     outs = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
                  zip(spatial, stride, padding, dilation, ksize, output_padding))
     if any(o <= 0 for o in outs):

@@ -4,9 +4,12 @@ Kernels work on strided views of the (padded) input, one view per kernel offset,
 pass is a vectorised numpy op over the output-sized array:
 
 - max pool keeps the running max and the offset (a small integer code) of the first maximum
-  in PyTorch's scan order (a NaN wins, the last NaN as in PyTorch); backward scatters the
-  gradient at those offsets (a masked copy per offset, an add when windows overlap). The
-  flat indices PyTorch returns are derived from the codes only when asked for.
+  in PyTorch's scan order (ties keep the earlier element; a NaN wins, the last NaN as in
+  PyTorch; an all -inf window keeps its first in-bounds element). The common 2x2/stride-2
+  pool runs as a two-round tournament over the four strided views. Backward turns the
+  codes into flat indices (a cached per-window base plus a table lookup) and scatters the
+  gradient with one fancy assignment, or one ``bincount`` where windows overlap. The flat
+  indices PyTorch returns (``return_indices``, ``result1``) come from the same codes.
 - avg pool sums the offset views and divides by PyTorch's divisor (``count_include_pad``,
   ``ceil_mode`` windows that run past the padding, ``divisor_override``).
 - adaptive avg pool is two small matrix products with averaging matrices (rows
@@ -37,9 +40,7 @@ _DOUBLE_BACKWARD = ("{op}: double backward (create_graph=True through a pooling 
 
 
 # ---------------------------------------------------------------- arguments and shapes
-def _pair(value, name, allow_none=False):
-    if value is None and allow_none:
-        return None
+def _pair(value, name):
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (int(value), int(value))
     t = tuple(int(v) for v in value)

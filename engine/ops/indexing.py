@@ -113,6 +113,9 @@ def _convert_index(index):
     if isinstance(index, list):
         arr = np.asarray([i._data if isinstance(i, Tensor) else i for i in index])
         return arr
+    if isinstance(index, range):
+        # x[range(n), target]: PyTorch reads a range as a sequence of integers
+        return np.arange(index.start, index.stop, index.step, dtype=np.int64)
     return index
 
 

@@ -49,6 +49,12 @@ def test_unsupported_object_is_named(tmp_path):
         engine.save({"s": {1, 2}}, tmp_path / "x")
 
 
+def test_saving_a_whole_module_points_to_state_dict(tmp_path):
+    """torch.save(model, PATH) (the tutorial's 'save entire model') would pickle."""
+    with pytest.raises(TypeError, match=r"Linear.*save its state_dict\(\) instead"):
+        engine.save(engine.nn.Linear(2, 3), tmp_path / "m")
+
+
 @pytest.mark.parametrize("kind,message", [
     ("empty", "empty"), ("random", "not an engine checkpoint"), ("pickle", "pickle"),
     ("torch", "torch.save"), ("truncated", "truncated or corrupted")])

@@ -6,11 +6,10 @@ import threading
 
 from PySide6 import QtCore, QtWidgets
 
-from autograd_viz.models import GraphModel
 from ui import app as app_module
 from ui.bridge import ModelBridge
 
-from helpers import lenet_structure, make_session, write_session_file
+from gui_helpers import lenet_structure, make_session, write_session_file
 
 
 def test_relay_runs_in_the_gui_thread(qtbot):
@@ -66,3 +65,17 @@ def test_main_opens_a_session_file_and_returns_when_closed(qtbot, tmp_path, isol
 
     QtCore.QTimer.singleShot(500, close_windows)
     assert app_module.main(["open", str(path)]) == 0
+
+
+def test_batch_size_is_read_below_the_scalar_loss():
+    from ui.session_loader import batch_size_of
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    assert batch_size_of(s.graph) == 64
+    nodes = [{"key": "NegBackward0#0", "op": "NegBackward0", "shapes": [()]},
+             {"key": "MeanBackward0#0", "op": "MeanBackward0", "shapes": [()]},
+             {"key": "SumBackward1#0", "op": "SumBackward1", "shapes": [(32,)]}]
+    edges = [("NegBackward0#0", "MeanBackward0#0", {"slots": [0]}),
+             ("MeanBackward0#0", "SumBackward1#0", {"slots": [0]})]
+    s.graph.set_structure(nodes, edges)
+    assert batch_size_of(s.graph) == 32

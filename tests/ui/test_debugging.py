@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
 from ui.dialogs import ExceptionDialog
 from ui.graph_view import palette

@@ -11,7 +11,7 @@ from ui.graph_view import GraphView, palette
 from ui.graph_view.adapter import look_from_graph, spec_from_graph
 from ui.graph_view.placement import LayoutEngine
 
-from helpers import lenet_structure, make_session
+from gui_helpers import lenet_structure, make_session
 
 
 @pytest.fixture
@@ -177,3 +177,15 @@ def test_spec_from_graph_uses_parameter_names():
     spec = spec_from_graph(s.graph.snapshot())
     assert spec.nodes["param:conv1.weight"].title == "conv1.weight"
     assert spec.nodes["param:conv1.weight"].subtitle == "[6, 1, 5, 5]"
+
+
+def test_same_structure_is_not_laid_out_again():
+    s = make_session()
+    s.graph.set_structure(*lenet_structure())
+    eng = LayoutEngine()
+    eng.place(s.graph.snapshot())
+    s.graph.begin_pass(1)                  # a new pass: states change, structure does not
+    eng.place(s.graph.snapshot())
+    assert (eng.cache.misses, eng.cache.hits) == (1, 1)
+    eng.place(s.graph.snapshot(), {"fc1"})  # collapsing a module is a new layout
+    assert eng.cache.misses == 2

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtWidgets
 from ui.dialogs import ExceptionDialog
 from ui.main_window import MainWindow
 
-from helpers import fill_stats, lenet_structure, make_session, record_for, write_session_file
+from gui_helpers import fill_stats, lenet_structure, make_session, record_for, write_session_file
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -17,7 +15,7 @@ from ui.plots import PlotsPanel, ema
 from ui.tensor_views import tile_for_heatmap
 from ui.timeline import TimelinePanel
 
-from helpers import LENET_PARAMS, fill_stats, lenet_structure, make_session, write_session_file
+from gui_helpers import LENET_PARAMS, fill_stats, lenet_structure, make_session, write_session_file
 
 
 def test_parameter_table_equals_the_model(qtbot):

@@ -2,9 +2,9 @@
 
 ``LayoutEngine.place(snapshot, collapsed)`` returns the GraphSpec and Placement the
 scene draws. The layout itself (``autograd_viz.layout``) is Qt-free; this class only
-(1) gives it each node's two-line label so the boxes fit the text we draw, (2) caches
-the result per structure and set of collapsed groups (a backward pass over the same
-graph never lays out again), and (3) maps model keys onto scene keys when a module is
+(1) gives it each node's two-line label so the boxes fit the text we draw, (2) keeps a
+``LayoutCache`` (per structure and set of collapsed groups: a backward pass over the
+same graph never lays out again), and (3) maps model keys onto scene keys when a module is
 collapsed into one box (``scene_key``, ``look_for_scene``).
 """
 
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import math
 
+from autograd_viz.layout import GroupNode, LayoutCache, LayoutOptions
 from autograd_viz.layout.collapse import merged_attr
-from autograd_viz.layout.keys import GroupNode
-from autograd_viz.layout.sugiyama import LayoutOptions, layout
 
 from .adapter import node_spec
 from .spec import COLLAPSED_OP, GraphLook, GraphSpec, NodeSpec, Placement
@@ -22,37 +21,24 @@ from .spec import COLLAPSED_OP, GraphLook, GraphSpec, NodeSpec, Placement
 # Boxes sized for the scene's fonts (8.5 pt bold title, 7.5 pt subtitle).
 OPTIONS = LayoutOptions(char_width=7.9, line_height=14.0, pad_x=10.0, pad_y=4.0, min_width=70.0,
                         node_sep=22.0, rank_sep=34.0, group_label=16.0)
-_CACHE_SIZE = 8
-
-
-def _structure_key(snapshot) -> tuple:
-    return (tuple(snapshot.nodes), tuple(snapshot.edges))
 
 
 class LayoutEngine:
+    """Places graph snapshots for the scene; layouts come from a ``LayoutCache``."""
+
     def __init__(self, options: LayoutOptions = OPTIONS):
-        self.options = options
-        self._cache: dict = {}
+        self.cache = LayoutCache(maxsize=8, options=options)
         self.layout = None
-        self.last_layout_cached = False
 
     def place(self, snapshot, collapsed=()) -> tuple[GraphSpec, Placement]:
         specs = {k: node_spec(k, a) for k, a in snapshot.nodes(data=True)}
-        key = (_structure_key(snapshot), tuple(specs[k].title + specs[k].subtitle for k in snapshot.nodes),
-               frozenset(collapsed))
-        lay = self._cache.get(key)
-        self.last_layout_cached = lay is not None
-        if lay is None:
-            g = snapshot.__class__()
-            for k, a in snapshot.nodes(data=True):
-                s = specs[k]
-                g.add_node(k, label=s.title + ("\n" + s.subtitle if s.subtitle else ""),
-                           group=a.get("group") or None)
-            g.add_edges_from(snapshot.edges)
-            lay = layout(g, self.options, collapsed=frozenset(collapsed))
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = lay
+        g = snapshot.__class__()
+        for k, a in snapshot.nodes(data=True):
+            s = specs[k]
+            g.add_node(k, label=s.title + ("\n" + s.subtitle if s.subtitle else ""),
+                       group=a.get("group") or None)
+        g.add_edges_from(snapshot.edges)
+        lay = self.cache.get(g, collapsed=frozenset(collapsed))
         self.layout = lay
         nodes = {}
         for k in lay.positions:

@@ -2,7 +2,8 @@
 
 ``lenet_structure()`` is the backward graph of the PyTorch tutorial's LeNet with a
 cross-entropy loss, as the watcher keys it (``fc1/AddmmBackward0#0``, ``param:fc1.weight``).
-``ModelSession`` bundles the real Qt-free models the window draws.
+``make_session()`` bundles the real Qt-free models the window draws; ``write_session_file``
+writes a session file with the real session store.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from types import SimpleNamespace
 import numpy as np
 
 from autograd_viz.breakpoints import BreakpointList
-from autograd_viz.controller import StepController
 from autograd_viz.models import (DebuggerState, GraphModel, HealthModel, HistoryModel, ParamStats,
                                  StatsModel, compute_stats)
 

@@ -18,7 +18,7 @@ _METHODS = [
     "take_along_dim", "masked_select", "nonzero", "clone", "contiguous", "eq", "ne", "lt", "le",
     "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and",
     "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "all", "any",
-    "equal", "allclose", "isclose", "bitwise_not",
+    "equal", "allclose", "isclose", "bitwise_not", "sort", "argsort", "topk",
 ]
 for _name in _METHODS:
     setattr(Tensor, _name, getattr(ops, _name))

@@ -38,7 +38,7 @@ class Sample:
 
 SAMPLES = (
     Sample("lenet",
-           "LeNet-5 from the PyTorch tutorial, trained on real handwritten digits (~98% test accuracy)"),
+           "LeNet-5 from the PyTorch tutorial, trained on real handwritten digits to over 95% test accuracy"),
     Sample("linear_regression",
            "Fit a line with manual updates under no_grad and grad.zero_(): a graph small enough "
            "to step node by node"),
@@ -61,8 +61,8 @@ SAMPLES = (
     Sample("higher_order",
            "A gradient penalty with create_graph=True: the gradient of a gradient"),
     Sample("char_rnn",
-           "A character-level RNNCell unrolled over 100 characters: a graph of over a thousand "
-           "nodes with shared weights"),
+           "A character-level RNNCell unrolled over 200 characters: 1,610 nodes sharing "
+           "the same weights"),
 )
 
 #: The sample a new user sees first.

@@ -10,8 +10,10 @@ step, and once a wrong class's probability underflows float32 to exactly 0,
 a zero gradient by a zero probability and sends NaN into every parameter. One step
 later all the weights would be NaN.
 
-Under the debugger with "break on non-finite gradient", the run stops at the
-``LogBackward0`` node, and the node's forward line is the ``torch.log`` call in
+Under the debugger with break-on-non-finite (the GUI's breakpoint, or
+``autograd-viz record samples/nan_hunt.py -o nan.avz --break-on nonfinite``) the run
+stops at the first NaN and names the node that first produced a non-finite value,
+``LogBackward0``, with its forward line: the ``torch.log`` call in
 :func:`soft_target_cross_entropy`. The fix is ``F.log_softmax(logits, dim=1)`` (or
 ``nn.CrossEntropyLoss``), which never computes log(0); ``--fix`` uses it.
 
@@ -21,7 +23,7 @@ and stops.
 Run it:
     python samples/nan_hunt.py            # NaN after a few hundred iterations
     python samples/nan_hunt.py --fix
-    autograd-viz run samples/nan_hunt.py  # then: break on non-finite gradient
+    autograd-viz run samples/nan_hunt.py  # then: break on non-finite values
 """
 
 from __future__ import annotations

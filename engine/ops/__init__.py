@@ -7,6 +7,7 @@ from .unary import (exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, sin, cos, t
 from .select import maximum, minimum, where, masked_fill  # noqa
 from .reduction import (sum, mean, var, std, max, min, amax, amin, argmax, argmin,  # noqa
                         logsumexp, norm, vector_norm, prod)
+from .sorting import sort, argsort, topk  # noqa
 from .linalg import mm, addmm, bmm, mv, dot, matmul  # noqa
 from .shape import (view, reshape, flatten, unflatten, squeeze, unsqueeze, transpose,  # noqa
                     swapaxes, t, permute, movedim, expand, expand_as, broadcast_to, repeat, cat,

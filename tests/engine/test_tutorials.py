@@ -1142,3 +1142,605 @@ def test_saving_a_whole_model_is_refused_clearly(tmp_path):
     model = the_model_class(torch)()
     with pytest.raises(TypeError, match="state_dict"):
         torch.save(model, str(tmp_path / "model.pt"))
+
+
+# ---------------------------------------------------------------------------------------
+# (6) NLP from scratch: classifying names with a character-level RNN; RNNCell / LSTMCell
+# ---------------------------------------------------------------------------------------
+
+NAMES = {
+    "English": ["Smith", "Jones", "Taylor", "Brown", "Walker", "Wright"],
+    "French": ["Dubois", "Lefevre", "Moreau", "Girard", "Rousseau", "Fournier"],
+    "Italian": ["Rossi", "Bianchi", "Romano", "Ricci", "Marino", "Greco"],
+    "Japanese": ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito"],
+}
+
+
+def test_char_rnn_classification_from_scratch():
+    def program(torch, rec):
+        nn = torch.nn
+        all_letters = string.ascii_letters + " .,;'"
+        n_letters = len(all_letters)
+        category_lines = NAMES
+        all_categories = list(NAMES)
+        n_categories = len(all_categories)
+
+        # Find letter index from all_letters, e.g. "a" = 0
+        def letterToIndex(letter):
+            return all_letters.find(letter)
+
+        # Just for demonstration, turn a letter into a <1 x n_letters> Tensor
+        def letterToTensor(letter):
+            tensor = torch.zeros(1, n_letters)
+            tensor[0][letterToIndex(letter)] = 1
+            return tensor
+
+        # Turn a line into a <line_length x 1 x n_letters>, or an array of one-hot vectors
+        def lineToTensor(line):
+            tensor = torch.zeros(len(line), 1, n_letters)
+            for li, letter in enumerate(line):
+                tensor[li][0][letterToIndex(letter)] = 1
+            return tensor
+
+        print(letterToTensor('J'))
+        print(lineToTensor('Jones').size())
+        rec("one-hot", lineToTensor('Jones').nonzero())
+
+        class RNN(nn.Module):
+            def __init__(self, input_size, hidden_size, output_size):
+                super(RNN, self).__init__()
+
+                self.hidden_size = hidden_size
+
+                self.i2h = nn.Linear(input_size + hidden_size, hidden_size)
+                self.i2o = nn.Linear(input_size + hidden_size, output_size)
+                self.softmax = nn.LogSoftmax(dim=1)
+
+            def forward(self, input, hidden):
+                combined = torch.cat((input, hidden), 1)
+                hidden = self.i2h(combined)
+                output = self.i2o(combined)
+                output = self.softmax(output)
+                return output, hidden
+
+            def initHidden(self):
+                return torch.zeros(1, self.hidden_size)
+
+        n_hidden = 128
+        rnn = rec.sync(RNN(n_letters, n_hidden, n_categories))
+        print(rnn)
+
+        input = lineToTensor('Albert')
+        hidden = torch.zeros(1, n_hidden)
+        output, next_hidden = rnn(input[0], hidden)
+        print(output)
+
+        def categoryFromOutput(output):
+            top_n, top_i = output.topk(1)
+            category_i = top_i[0].item()
+            return all_categories[category_i], category_i
+
+        print(categoryFromOutput(output))
+
+        criterion = nn.NLLLoss()
+        learning_rate = 0.005  # If you set this too high, it might explode.
+
+        def train(category_tensor, line_tensor):
+            hidden = rnn.initHidden()
+
+            rnn.zero_grad()
+
+            for i in range(line_tensor.size()[0]):
+                output, hidden = rnn(line_tensor[i], hidden)
+
+            loss = criterion(output, category_tensor)
+            loss.backward()
+
+            # Add parameters' gradients to their values, multiplied by learning rate
+            for p in rnn.parameters():
+                p.data.add_(p.grad.data, alpha=-learning_rate)
+
+            return output, loss.item()
+
+        # a fixed sequence of examples instead of randomTrainingExample()
+        rng = random.Random(0)
+        current_loss = 0
+        all_losses = []
+        for it in range(1, 121):
+            category = rng.choice(all_categories)
+            line = rng.choice(category_lines[category])
+            category_tensor = torch.tensor([all_categories.index(category)], dtype=torch.long)
+            line_tensor = lineToTensor(line)
+            output, loss = train(category_tensor, line_tensor)
+            current_loss += loss
+            if it % 40 == 0:
+                guess, guess_i = categoryFromOutput(output)
+                correct = '✓' if guess == category else '✗ (%s)' % category
+                print('%d %d%% %.4f %s / %s %s' % (it, it / 120 * 100, loss, line, guess,
+                                                   correct))
+                all_losses.append(current_loss / 40)
+                current_loss = 0
+        rec("losses", all_losses)
+        rec("i2h.weight", rnn.i2h.weight)
+
+        # evaluating: a confusion matrix
+        confusion = torch.zeros(n_categories, n_categories)
+
+        def evaluate(line_tensor):
+            hidden = rnn.initHidden()
+            for i in range(line_tensor.size()[0]):
+                output, hidden = rnn(line_tensor[i], hidden)
+            return output
+
+        with torch.no_grad():
+            for category in all_categories:
+                for line in category_lines[category]:
+                    output = evaluate(lineToTensor(line))
+                    guess, guess_i = categoryFromOutput(output)
+                    category_i = all_categories.index(category)
+                    confusion[category_i][guess_i] += 1
+        for i in range(n_categories):
+            confusion[i] = confusion[i] / confusion[i].sum()
+        print(confusion)
+        rec("confusion", confusion)
+
+        def predict(input_line, n_predictions=3):
+            print('\n> %s' % input_line)
+            with torch.no_grad():
+                output = evaluate(lineToTensor(input_line))
+
+                # Get top N categories
+                topv, topi = output.topk(n_predictions, 1, True)
+                predictions = []
+
+                for i in range(n_predictions):
+                    value = topv[0][i].item()
+                    category_index = topi[0][i].item()
+                    print('(%.2f) %s' % (value, all_categories[category_index]))
+                    predictions.append([value, all_categories[category_index]])
+            return predictions
+
+        rec("predict", predict('Dovesky'))
+        predict('Satoshi')
+
+    run_both(program, capture=True, rtol=5e-4)
+
+
+def test_rnn_cell_and_lstm_cell_loops():
+    def program(torch, rec):
+        nn = torch.nn
+        rnn = rec.sync(nn.RNNCell(10, 20))
+        input = rec.same(torch.randn(6, 3, 10, requires_grad=True))  # (time_steps, batch, in)
+        hx = rec.same(torch.randn(3, 20))  # (batch, hidden_size)
+        output = []
+        for i in range(6):
+            hx = rnn(input[i], hx)
+            output.append(hx)
+        print(rnn)
+        out = torch.stack(output, dim=0)
+        rec("rnn out", out)
+        out.pow(2).mean().backward()
+        rec("rnn input grad", input.grad)
+        rec("rnn grads", [p.grad for p in rnn.parameters()])
+        rec("rnn graph", node_names(hx, 3))
+
+        rnn = rec.sync(nn.LSTMCell(10, 20))  # (input_size, hidden_size)
+        input = rec.same(torch.randn(2, 3, 10))  # (time_steps, batch, input_size)
+        hx = rec.same(torch.randn(3, 20))  # (batch, hidden_size)
+        cx = rec.same(torch.randn(3, 20))
+        output = []
+        for i in range(input.size()[0]):
+            hx, cx = rnn(input[i], (hx, cx))
+            output.append(hx)
+        output = torch.stack(output, dim=0)
+        print(rnn)
+        rec("lstm out", output)
+        loss = output.sum() + cx.sum()
+        loss.backward()
+        rec("lstm grads", [p.grad for p in rnn.parameters()])
+
+        # no hidden state given: zeros
+        rec("lstm default state", rnn(input[0])[1])
+        rec("rnn unbatched", nn.RNNCell(10, 20, nonlinearity="relu")(input[0, 0]).shape)
+
+    run_both(program, capture=True)
+
+
+# ---------------------------------------------------------------------------------------
+# (7) Transfer learning: a frozen feature extractor, StepLR; BatchNorm and Dropout modes
+# ---------------------------------------------------------------------------------------
+
+def test_transfer_learning_fixed_feature_extractor():
+    def program(torch, rec):
+        nn, optim = torch.nn, torch.optim
+        from_optim = torch.optim
+        lr_scheduler = from_optim.lr_scheduler
+        device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+
+        rng = np.random.default_rng(3)
+        images = rng.standard_normal((48, 3, 16, 16)).astype(np.float32)
+        labels = (images[:, 0].mean((1, 2)) > images[:, 1].mean((1, 2))).astype(np.int64)
+        images[:, 2] += labels[:, None, None] * 0.5
+        datasets = {
+            'train': torch.utils.data.TensorDataset(torch.from_numpy(images[:32]),
+                                                    torch.from_numpy(labels[:32])),
+            'val': torch.utils.data.TensorDataset(torch.from_numpy(images[32:]),
+                                                  torch.from_numpy(labels[32:])),
+        }
+        dataloaders = {x: torch.utils.data.DataLoader(datasets[x], batch_size=8)
+                       for x in ['train', 'val']}
+        dataset_sizes = {x: len(datasets[x]) for x in ['train', 'val']}
+
+        def train_model(model, criterion, optimizer, scheduler, num_epochs=3):
+            best_model_wts = copy.deepcopy(model.state_dict())
+            best_acc = 0.0
+
+            for epoch in range(num_epochs):
+                print(f'Epoch {epoch}/{num_epochs - 1}')
+                print('-' * 10)
+
+                # Each epoch has a training and validation phase
+                for phase in ['train', 'val']:
+                    if phase == 'train':
+                        model.train()  # Set model to training mode
+                    else:
+                        model.eval()   # Set model to evaluate mode
+
+                    running_loss = 0.0
+                    running_corrects = 0
+
+                    # Iterate over data.
+                    for inputs, labels in dataloaders[phase]:
+                        inputs = inputs.to(device)
+                        labels = labels.to(device)
+
+                        # zero the parameter gradients
+                        optimizer.zero_grad()
+
+                        # forward
+                        # track history if only in train
+                        with torch.set_grad_enabled(phase == 'train'):
+                            outputs = model(inputs)
+                            _, preds = torch.max(outputs, 1)
+                            loss = criterion(outputs, labels)
+
+                            # backward + optimize only if in training phase
+                            if phase == 'train':
+                                loss.backward()
+                                optimizer.step()
+
+                        # statistics
+                        running_loss += loss.item() * inputs.size(0)
+                        running_corrects += torch.sum(preds == labels.data)
+                    if phase == 'train':
+                        scheduler.step()
+
+                    epoch_loss = running_loss / dataset_sizes[phase]
+                    epoch_acc = running_corrects.double() / dataset_sizes[phase]
+
+                    print(f'{phase} Loss: {epoch_loss:.4f} Acc: {epoch_acc:.4f}')
+
+                    # deep copy the model
+                    if phase == 'val' and epoch_acc > best_acc:
+                        best_acc = epoch_acc
+                        best_model_wts = copy.deepcopy(model.state_dict())
+                print(f'lr now {scheduler.get_last_lr()}')
+
+            print(f'Best val Acc: {best_acc:4f}')
+
+            # load best model weights
+            model.load_state_dict(best_model_wts)
+            return model
+
+        model_conv = tiny_resnet(torch)
+        for param in model_conv.parameters():
+            param.requires_grad = False
+
+        # Parameters of newly constructed modules have requires_grad=True by default
+        num_ftrs = model_conv.fc.in_features
+        model_conv.fc = nn.Linear(num_ftrs, 2)
+        rec.sync(model_conv)
+
+        model_conv = model_conv.to(device)
+        criterion = nn.CrossEntropyLoss()
+
+        # Observe that only parameters of final layer are being optimized as
+        # opposed to before.
+        optimizer_conv = optim.SGD(model_conv.fc.parameters(), lr=0.001, momentum=0.9)
+
+        # Decay LR by a factor of 0.1 every 2 epochs
+        exp_lr_scheduler = lr_scheduler.StepLR(optimizer_conv, step_size=2, gamma=0.1)
+
+        frozen_before = copy.deepcopy(model_conv.layer1.state_dict())
+        model_conv = train_model(model_conv, criterion, optimizer_conv, exp_lr_scheduler)
+        rec("fc", model_conv.fc.weight)
+        rec("frozen grads none", all(p.grad is None for n, p in model_conv.named_parameters()
+                                     if not n.startswith("fc.")))
+        # the frozen part still updates its BatchNorm running statistics in train mode
+        rec("running_mean", model_conv.layer1[0].bn1.running_mean)
+        rec("num_batches_tracked", model_conv.layer1[0].bn1.num_batches_tracked)
+        rec("frozen conv unchanged", torch.equal(frozen_before["0.conv1.weight"],
+                                                 model_conv.layer1[0].conv1.weight))
+        rec("requires_grad", [n for n, p in model_conv.named_parameters() if p.requires_grad])
+
+    run_both(program, capture=True, rtol=5e-4)
+
+
+def test_batchnorm_and_dropout_train_eval():
+    def program(torch, rec):
+        nn = torch.nn
+        torch.manual_seed(0)
+
+        model = nn.Sequential(
+            nn.Linear(6, 8),
+            nn.BatchNorm1d(8),
+            nn.ReLU(),
+            nn.Dropout(p=0.5),
+            nn.Linear(8, 3),
+        )
+        rec.sync(model)
+        print(model)
+        x = rec.same(torch.randn(16, 6))
+
+        # train mode: batch statistics, running stats updated, dropout random
+        model.train()
+        rec("training flags", [m.training for m in model.modules()])
+        out1, out2 = model(x), model(x)
+        rec("dropout differs in train", not torch.equal(out1, out2))
+        rec("running_mean", model[1].running_mean)
+        rec("running_var", model[1].running_var)
+        rec("num_batches_tracked", model[1].num_batches_tracked)
+        drop = out1.detach()
+        rec("dropout zeros some", bool((model[3](torch.ones(1000)) == 0).any()))
+        rec("dropout scales", sorted(set(model[3](torch.ones(1000)).tolist())))
+
+        # eval mode: running statistics, dropout the identity, deterministic
+        model.eval()
+        rec("eval flags", [m.training for m in model.modules()])
+        e1, e2 = model(x), model(x)
+        rec("eval deterministic", torch.equal(e1, e2))
+        rec("eval output", e1)
+        rec("running_mean unchanged in eval", model[1].running_mean)
+        with torch.no_grad():
+            manual = model[1](model[0](x))
+            ref = (model[0](x) - model[1].running_mean) / torch.sqrt(
+                model[1].running_var + model[1].eps) * model[1].weight + model[1].bias
+        rec("bn eval formula", torch.allclose(manual, ref, atol=1e-5))
+        rec("drop", drop.shape)
+
+        # BatchNorm2d in train mode on images; gradients through batch statistics
+        bn = rec.sync(nn.BatchNorm2d(3, momentum=0.2))
+        img = rec.same(torch.randn(4, 3, 5, 5, requires_grad=True))
+        y = bn(img)
+        (y * torch.arange(75.).view(3, 5, 5)).sum().backward()
+        rec("bn2d out", y)
+        rec("bn2d grad", img.grad)
+        rec("bn2d weight grad", bn.weight.grad)
+        rec("bn2d running_var", bn.running_var)
+        rec("bn2d state keys", list(bn.state_dict()))
+        print(bn)
+
+    run_both(program, capture=True)
+
+
+# ---------------------------------------------------------------------------------------
+# (8) The Tensors tutorial and the idioms every training script uses
+# ---------------------------------------------------------------------------------------
+
+def test_tensors_tutorial():
+    def program(torch, rec):
+        data = [[1, 2], [3, 4]]
+        x_data = torch.tensor(data)
+        np_array = np.array(data)
+        x_np = torch.from_numpy(np_array)
+        print(x_data, x_np)
+
+        x_ones = torch.ones_like(x_data)  # retains the properties of x_data
+        print(f"Ones Tensor: \n {x_ones} \n")
+        x_rand = torch.rand_like(x_data, dtype=torch.float)  # overrides the datatype
+        print(x_rand.dtype, x_rand.shape, bool(((x_rand >= 0) & (x_rand < 1)).all()))
+
+        shape = (2, 3,)
+        rand_tensor = torch.rand(shape)
+        ones_tensor = torch.ones(shape)
+        zeros_tensor = torch.zeros(shape)
+        print(f"Random Tensor: \n {rand_tensor.shape} \n")
+        print(f"Ones Tensor: \n {ones_tensor} \n")
+        print(f"Zeros Tensor: \n {zeros_tensor}")
+
+        tensor = torch.rand(3, 4)
+        print(f"Shape of tensor: {tensor.shape}")
+        print(f"Datatype of tensor: {tensor.dtype}")
+        print(f"Device tensor is stored on: {tensor.device}")
+
+        if torch.cuda.is_available():
+            tensor = tensor.to("cuda")
+        if torch.accelerator.is_available():
+            tensor = tensor.to(torch.accelerator.current_accelerator())
+
+        tensor = torch.ones(4, 4)
+        print(f"First row: {tensor[0]}")
+        print(f"First column: {tensor[:, 0]}")
+        print(f"Last column: {tensor[..., -1]}")
+        tensor[:, 1] = 0
+        print(tensor)
+
+        t1 = torch.cat([tensor, tensor, tensor], dim=1)
+        print(t1)
+
+        # This computes the matrix multiplication between two tensors.
+        # y1, y2, y3 will have the same value
+        y1 = tensor @ tensor.T
+        y2 = tensor.matmul(tensor.T)
+        y3 = torch.rand_like(y1)
+        torch.matmul(tensor, tensor.T, out=y3)
+        print(y1, torch.equal(y1, y2), torch.equal(y1, y3))
+
+        # This computes the element-wise product. z1, z2, z3 will have the same value
+        z1 = tensor * tensor
+        z2 = tensor.mul(tensor)
+        z3 = torch.rand_like(tensor)
+        torch.mul(tensor, tensor, out=z3)
+        print(z1, torch.equal(z1, z2), torch.equal(z1, z3))
+
+        agg = tensor.sum()
+        agg_item = agg.item()
+        print(agg_item, type(agg_item))
+
+        print(f"{tensor} \n")
+        tensor.add_(5)
+        print(tensor)
+
+        # bridge with NumPy: shared memory both ways
+        t = torch.ones(5)
+        print(f"t: {t}")
+        n = t.numpy()
+        print(f"n: {n}")
+        t.add_(1)
+        print(f"t: {t}")
+        print(f"n: {n}")
+
+        n = np.ones(5)
+        t = torch.from_numpy(n)
+        np.add(n, 1, out=n)
+        print(f"t: {t}")
+        print(f"n: {n}")
+
+    run_both(program, capture=True)
+
+
+def test_training_script_idioms():
+    def program(torch, rec):
+        nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+        torch.manual_seed(42)
+        device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        print(f"Using {device} device")
+        print(repr(device), torch.device('cpu') == 'cpu', str(torch.device('cuda:1')))
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(3, 6, 5)
+                self.pool = nn.MaxPool2d(2, 2)
+                self.conv2 = nn.Conv2d(6, 16, 5)
+                self.fc1 = nn.Linear(16 * 5 * 5, 120)
+                self.fc2 = nn.Linear(120, 84)
+                self.fc3 = nn.Linear(84, 10)
+
+            def forward(self, x):
+                x = self.pool(F.relu(self.conv1(x)))
+                x = self.pool(F.relu(self.conv2(x)))
+                x = torch.flatten(x, 1)  # flatten all dimensions except batch
+                x = F.relu(self.fc1(x))
+                x = F.relu(self.fc2(x))
+                x = self.fc3(x)
+                return x
+
+        net = rec.sync(Net()).to(device)
+        print(net)
+        print(sum(p.numel() for p in net.parameters()))
+        print(sum(p.numel() for p in net.parameters() if p.requires_grad))
+        print([name for name, _ in net.named_parameters()])
+        print([type(m).__name__ for m in net.modules()])
+        print([name for name, _ in net.named_children()])
+
+        inputs = rec.same(torch.randn(8, 3, 32, 32)).to(device)
+        labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7]).to(device)
+        criterion = nn.CrossEntropyLoss()
+        optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+
+        running_loss = 0.0
+        for i in range(3):
+            optimizer.zero_grad()
+            outputs = net(inputs)
+            loss = criterion(outputs, labels)
+            loss.backward()
+            total_norm = nn.utils.clip_grad_norm_(net.parameters(), max_norm=1.0)
+            optimizer.step()
+            running_loss += loss.item()
+            print(f'[{i + 1}] loss: {running_loss / (i + 1):.3f} norm: {total_norm:.4f}')
+            rec(f"total norm {i}", total_norm)
+
+        correct = 0
+        total = 0
+        with torch.no_grad():
+            outputs = net(inputs)
+            _, predicted = torch.max(outputs.data, 1)
+            total += labels.size(0)
+            correct += (predicted == labels).sum().item()
+            print(f'Accuracy: {100 * correct // total} %')
+            values, idx = torch.max(outputs, 1)
+            rec("max values", values)
+            rec("predicted", predicted)
+            pred = net(inputs)
+            print((pred.argmax(1) == labels).type(torch.float).sum().item())
+            rec("softmax", F.softmax(pred, dim=1).sum(1))
+            probs = torch.softmax(pred, dim=1)
+            rec("probs", probs)
+
+        # shapes and views
+        x = torch.arange(24.).view(2, 3, 4)
+        print(x.size(), x.shape, x.size(1), x.dim(), x.numel(), len(x))
+        print(x.view(-1, 12).shape, x.reshape(4, -1).shape, torch.flatten(x, 1).shape)
+        print(x.permute(2, 0, 1).shape, x.transpose(0, 1).shape, x[0].T.shape)
+        print(x.unsqueeze(0).shape, x.unsqueeze(-1).shape, x[:, None].shape,
+              x.unsqueeze(0).squeeze().shape)
+        print(torch.stack([x, x]).shape, torch.stack([x, x], dim=1).shape,
+              torch.cat([x, x], 2).shape)
+        print(x[:, 1], x[..., -1], x[0, :, ::2])
+        print(x[x > 20], x.masked_fill(x < 20, 0).sum())
+        print(torch.where(x > 11, x, torch.zeros_like(x)).sum(), x.max(), x.argmax())
+        print(x.mean(dim=0, keepdim=True).shape, x.std().item(), x.sum(1).long())
+        print(torch.clamp(x - 10, min=0).sum(), torch.clamp(x, 2, 5)[0, 0], x.clip(max=3)[0, 0])
+        print(torch.zeros_like(x).shape, torch.ones_like(x).dtype,
+              torch.randn_like(x).shape, torch.rand_like(x).dtype, torch.full_like(x, 7)[0, 0])
+        print(x.is_contiguous(), x.transpose(0, 1).is_contiguous(),
+              x.transpose(0, 1).contiguous().is_contiguous())
+
+        # dtypes
+        i = torch.tensor([1, 2, 3])
+        f = torch.tensor([0.5, 1.5])
+        print(i.dtype, f.dtype, i.float().dtype, f.long(), f.int(), i.double(), i.to(torch.float16))
+        print(torch.cat([i, f]), torch.cat([i.float(), f]).dtype, (i * 0.5).dtype, (i / 2).dtype,
+              (i // 2), i.type(torch.float), i.type(), f.type())
+        print(torch.tensor(3.5), torch.tensor(True), torch.tensor([True, False]),
+              torch.tensor([[1e-8, 1.0], [1e8, 2.0]]), torch.tensor([1e-3, 12345.678]))
+        print(torch.arange(5), torch.arange(0, 1, 0.25), torch.linspace(0, 1, 5),
+              torch.eye(2), torch.tensor([1.0, float('nan'), float('inf')]))
+        print(torch.tensor([[1.5, -2.25]], dtype=torch.float64), torch.zeros(2, dtype=torch.int32))
+        print(torch.is_tensor(x), torch.is_floating_point(i), torch.numel(x))
+
+        # tensors and numpy
+        a = np.arange(6, dtype=np.float32).reshape(2, 3)
+        t = torch.from_numpy(a)
+        a[0, 0] = 100
+        print(t[0, 0].item(), t.numpy().dtype, t.tolist())
+        print(torch.tensor(a).sum().item(), torch.as_tensor(a).shape,
+              np.asarray(t).shape, torch.tensor(np.float32(2.5)))
+
+        # parameters and gradients
+        model = rec.sync(nn.Linear(4, 2))
+        for p in model.parameters():
+            print(p.shape, p.requires_grad, p.grad)
+        print(model.weight.__class__.__name__, isinstance(model.weight, torch.Tensor))
+        out = model(torch.ones(3, 4))
+        out.sum().backward()
+        print(model.weight.grad, model.bias.grad)
+        print(strip_addresses(repr(out.grad_fn)), out.grad_fn.next_functions[0][0].name())
+        print(model.weight.grad.norm(), nn.utils.clip_grad_value_(model.parameters(), 1.0))
+        print(model.weight.grad)
+        params = filter(lambda p: p.requires_grad, model.parameters())
+        opt = optim.Adam(params, lr=0.1)
+        opt.step()
+        rec("adam step", model.weight)
+        print(opt)
+        vec = nn.utils.parameters_to_vector(model.parameters())
+        print(vec.shape)
+        model.zero_grad()
+        print(model.weight.grad)
+        print(model.state_dict().keys())
+        print(model)
+        print(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), nn.ModuleList([nn.Tanh()]),
+              nn.ModuleDict({'act': nn.Sigmoid()}))
+
+    run_both(program, capture=True)

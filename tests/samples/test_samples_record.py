@@ -1,8 +1,8 @@
 """Every sample records a session with ``autograd-viz record``, and ``info`` reports its graph.
 
 The expected graph is the engine's own: each sample's ``main(['--steps', '1'])`` runs
-in-process with an event listener that keeps the roots of every backward call, and the
-nodes reachable from them are counted. ``info --json`` of the recorded session must
+in-process with an event listener that keeps the roots of the iteration's last backward
+call, and the nodes reachable from them are counted. ``info --json`` of the recorded session must
 report that many nodes. LeNet, the first sample a user sees, runs in the default test
 selection; the other samples are marked slow (each records in a fresh interpreter).
 """
@@ -40,12 +40,17 @@ def describe(proc: subprocess.CompletedProcess) -> str:
 
 
 def engine_dag_size(name: str) -> int:
-    """Nodes of one iteration's backward graph(s) of sample ``name``, counted from the engine."""
+    """Nodes of the graph of sample ``name``'s first ``backward()``, counted from the engine.
+
+    The roots of the iteration's last backward call are kept: in ``higher_order`` the
+    ``autograd.grad(..., create_graph=True)`` call comes first and ``total.backward()``
+    last, and the debugger shows the training backward's graph (which contains the first).
+    """
     roots = []
 
     def listener(event):
         if isinstance(event, events.BackwardStarted):
-            roots.extend(node for node, _ in event.roots)
+            roots[:] = [node for node, _ in event.roots]
 
     module = importlib.import_module(f"samples.{name}")
     with events.add_listener(listener), contextlib.redirect_stdout(io.StringIO()), \

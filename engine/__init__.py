@@ -13,6 +13,8 @@ from .size import Size  # noqa: F401
 from .device import device, get_default_device, set_default_device  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (attaches ops to Tensor)
+from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,  # noqa
+                            ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from .ops import *  # noqa: F401,F403
 from .ops import inplace as _inplace  # noqa: F401
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,  # noqa
@@ -22,7 +24,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from .random import Generator, manual_seed, seed, initial_seed, default_generator  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa
                                  inference_mode)
-from . import autograd, cuda, backend  # noqa: F401
+from . import autograd, cuda, accelerator, backend  # noqa: F401
 from .linalg import vector_norm as _vector_norm  # noqa: F401,E402  (binds engine.linalg)
 from . import linalg  # noqa: F401,E402  (engine/linalg.py, not ops/linalg.py)
 

@@ -102,11 +102,27 @@ def _dt(dtype, default=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    if out is not None:
+        return _fill_out(out, size, 0)
     return _place(np.zeros(_sizes(size), dtype=_dt(dtype)), device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    if out is not None:
+        return _fill_out(out, size, 1)
     return _place(np.ones(_sizes(size), dtype=_dt(dtype)), device, requires_grad)
+
+
+def _fill_out(out, size, value):
+    """``zeros(size, out=t)``: ``t`` resized to ``size`` and filled (its dtype kept)."""
+    shape = _sizes(size)
+    if tuple(out._data.shape) == shape:
+        out._data[...] = value
+    else:
+        xp = backend.get_array_module(out._data)
+        out._data = xp.full(shape, value, dtype=out._data.dtype)
+    out._vc[0] += 1
+    return out
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):

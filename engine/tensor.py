@@ -308,10 +308,13 @@ class Tensor:
         return self.to(np.bool_)
 
     def type(self, dtype=None):
+        """``x.type()`` -> 'torch.FloatTensor'; ``x.type(torch.float64)``,
+        ``x.type(torch.LongTensor)`` or ``x.type('torch.LongTensor')`` -> a cast copy."""
         if dtype is None:
             from .autograd.node import _type_name
             return _type_name(self._data.dtype)
-        return self.to(as_dtype(dtype))
+        from ._legacy_types import legacy_dtype
+        return self.to(legacy_dtype(dtype) or as_dtype(dtype))
 
     def type_as(self, other):
         return self.to(other.dtype)

@@ -7,13 +7,14 @@ trains on scikit-learn's bundled digits (1,797 real 8x8 scans, scaled bilinearly
 the real MNIST IDX files instead (see samples/mnist.py).
 
 Run it:
-    python samples/lenet.py                 # ~98% test accuracy on the digits
+    python samples/lenet.py                 # 96-99% test accuracy on the digits
     python samples/lenet.py --steps 2       # two optimizer steps, then the test accuracy
     python samples/lenet.py --mnist ~/data/mnist --epochs 2
     autograd-viz run samples/lenet.py       # the same run, under the debugger
 
-One iteration's graph is what the debugger shows first: 17 backward nodes, from
-``NllLossBackward0`` down to the ten ``AccumulateGrad`` leaves (five weights, five biases).
+One iteration's graph is what the debugger shows first: 27 backward nodes, the same graph
+PyTorch builds: 17 operations (from ``NllLossBackward0`` down to conv1's
+``ConvolutionBackward0``) and ten ``AccumulateGrad`` leaves (five weights, five biases).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 ``layout(graph)`` -> :class:`Layout`; :class:`LayoutCache` re-lays out only when the
 structure changes; ``layout(graph, collapsed={'features'})`` draws a module group as
 one box keyed ``GroupNode('features')``. Steps, one module each: :mod:`.layering`
-(layers by longest path, cycles broken), :mod:`.proper` (dummy nodes, bundled long
+(layers by longest path, cycles broken), :mod:`.bands` (each module group a band of
+layers of its own, so sibling group boxes never overlap; groups interleaved with others
+get no box), :mod:`.proper` (dummy nodes, bundled long
 edges), :mod:`.ordering` (barycentric sweeps, groups contiguous), :mod:`.crossings`
 (numpy crossing count), :mod:`.coordinates` (placement, straight chains and trunks),
 :mod:`.geometry` (screen mapping, edge polylines, group boxes), :mod:`.sugiyama` (the

@@ -188,8 +188,9 @@ def _edge_weights(pg: ProperGraph, dag_edges: list[tuple[int, int]],
     and in the layer below.
 
     Dummy-dummy 8, real-dummy 2, real-real 1, except that each real node's edge to its
-    *heavy* child (the child in the next layer with the most edges on its longest path
-    down in the original graph, first in order on a tie) weighs ``heavy``: the main chain
+    *heavy* child (the child in the next layer, or the first dummy of a long edge, with
+    the most edges on its longest path down in the original graph, first in order on a
+    tie) weighs ``heavy``: the main chain
     of a graph (an RNN's hidden state, a CNN's trunk) then runs straight down and short
     branches hang off it, instead of every node centring over its children and the
     chain drifting sideways.
@@ -205,21 +206,26 @@ def _edge_weights(pg: ProperGraph, dag_edges: list[tuple[int, int]],
             if height[w] + 1 > h:
                 h = height[w] + 1
         height[v] = h
-    heavy_child = [-1] * n_real
-    for u in range(n_real):
-        best = -1
-        for v in pg.succ[u]:
-            if v < n_real and (best < 0 or height[v] > height[best]):
-                best = v
-        heavy_child[u] = best
-
+    # A long edge's first dummy stands for the edge's real target (the highest one when
+    # a source bundle shares the dummy), so a module's output leaving its band through
+    # a long edge can be the heavy child.
+    via: dict[tuple[int, int], int] = {}
+    columns = pg.columns
+    for (a, b), (c, j0, _) in pg.routes.items():
+        key = (a, columns[c][j0])
+        if height[b] > via.get(key, -1):
+            via[key] = height[b]
     below = []
     for u, outs in enumerate(pg.succ):
         if u >= n_real:
             below.append([(v, 8.0 if v >= n_real else 2.0) for v in outs])
-        else:
-            hc = heavy_child[u]
-            below.append([(v, 2.0 if v >= n_real else heavy if v == hc else 1.0) for v in outs])
+            continue
+        hc, best = -1, -1
+        for v in outs:
+            hv = height[v] if v < n_real else via.get((u, v), -1)
+            if hv > best:
+                hc, best = v, hv
+        below.append([(v, heavy if v == hc else 2.0 if v >= n_real else 1.0) for v in outs])
     above: list[list[tuple[int, float]]] = [[] for _ in range(pg.n)]
     for u, pairs in enumerate(below):
         for v, w in pairs:

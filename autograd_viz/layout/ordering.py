@@ -35,17 +35,31 @@ def initial_order(pg: ProperGraph, kind: str = "dfs") -> list[list[int]]:
         return layers
     if kind != "dfs":
         raise ValueError(f"initial_order must be 'dfs' or 'sorted', not {kind!r}")
+    succ, layer = pg.succ, pg.layer
+    # Children deepest-reaching first: the main chain (a network's trunk, often a long
+    # edge leaving a module's band) starts on the left and side branches (a Linear's
+    # TBackward0 and parameters) hang to its right, instead of the trunk detouring round
+    # them module after module.
+    height = [0] * pg.n
+    for v in sorted(range(pg.n), key=layer.__getitem__, reverse=True):
+        h = 0
+        for w in succ[v]:
+            if height[w] >= h:
+                h = height[w] + 1
+        height[v] = h
     seen = bytearray(pg.n)
     roots = [v for v in range(pg.n) if not pg.pred[v]]
     stack = roots[::-1]
-    succ, layer = pg.succ, pg.layer
     while stack:
         v = stack.pop()
         if seen[v]:
             continue
         seen[v] = 1
         layers[layer[v]].append(v)
-        for w in reversed(succ[v]):
+        outs = succ[v]
+        if len(outs) > 1:
+            outs = sorted(outs, key=lambda w: (-height[w], w))
+        for w in reversed(outs):
             if not seen[w]:
                 stack.append(w)
     return layers

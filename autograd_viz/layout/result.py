@@ -25,6 +25,11 @@ class Layout:
       graph, arrow at the end. Bundled edges share their trunk's points.
     - ``groups[name]``: box ``(x0, y0, x1, y1)`` around every member of a module group
       (nested groups give nested boxes); the name is meant to be drawn at the top left.
+      Every group has a band of layers of its own, so boxes of sibling groups never
+      overlap and a box holds no node of another group (edges may cross it).
+    - ``unboxed_groups``: groups drawn without a box because their nodes interleave with
+      other groups' (a module called at several places in the graph; see
+      :mod:`.bands`). Their nodes still sit side by side within each layer.
     - ``layer_of[node]``: the layer index (0 = roots), along ``direction``.
     - ``crossings``: edge crossings left after reduction (counted between adjacent
       layers, a bundle's trunk counting once); ``initial_crossings``: before the sweeps.
@@ -50,6 +55,7 @@ class Layout:
     reversed_edges: frozenset = frozenset()
     dummy_count: int = 0
     n_layers: int = 0
+    unboxed_groups: frozenset = frozenset()
     timings: Mapping[str, float] = field(default_factory=_empty, repr=False)
     _box_of: Mapping[Hashable, Hashable] = field(default_factory=_empty, repr=False)
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import networkx as nx
 import numpy as np
 
+from .bands import band_layers
 from .collapse import collapse_groups
 from .coordinates import Spacing, assign_breadth, assign_depth, straighten_columns
 from .geometry import Frame, edge_polylines, group_boxes
@@ -161,7 +162,11 @@ def _layout(graph: nx.DiGraph, opts: LayoutOptions, collapsed) -> Layout:
     paths = [group_path(a.get("group")) for a in attrs]
     names = sorted({g for p in paths for g in p})
     gid = {g: i for i, g in enumerate(names)}
-    pg = build_proper(ranking, [tuple(gid[g] for g in p) for p in paths], opts.bundle)
+    id_paths = [tuple(gid[g] for g in p) for p in paths]
+    # Each group a band of layers of its own (sibling boxes never overlap); groups whose
+    # nodes interleave with others' (a module called at several places) get no box.
+    ranking.layer, dissolved = band_layers(n, ranking.edges, id_paths, ranking.layer)
+    pg = build_proper(ranking, id_paths, opts.bundle)
     lap("rank")
 
     start = initial_order(pg, opts.initial_order)
@@ -201,7 +206,7 @@ def _layout(graph: nx.DiGraph, opts: LayoutOptions, collapsed) -> Layout:
             edges[(u, v)] = polylines[(b, a)][::-1]
         else:
             edges[(u, v)] = polylines[(a, b)]
-    groups = {names[g]: frame.box(*box) for g, box in boxes.items()}
+    groups = {names[g]: frame.box(*box) for g, box in boxes.items() if g not in dissolved}
     bounds = frame.bounds
 
     lap("output")
@@ -215,4 +220,5 @@ def _layout(graph: nx.DiGraph, opts: LayoutOptions, collapsed) -> Layout:
         labels=proxy(dict(zip(keys, labels))),
         collapsed_members=proxy(dict(sorted(members.items(), key=lambda kv: canonical_key(kv[0])))),
         reversed_edges=reversed_edges, dummy_count=pg.n - n, n_layers=pg.n_layers,
+        unboxed_groups=frozenset(names[g] for g in dissolved),
         timings=proxy(timings), _box_of=proxy(box_of))

@@ -10,7 +10,7 @@ from ..ops import cat, relu, sigmoid, tanh
 from ..ops._core import Node, link, make, needs_grad, wrap_dim
 from ._linear import linear
 
-__all__ = ["unsafe_chunk", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell"]
+__all__ = ["unsafe_chunk", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 
 class UnsafeSplitBackward0(Node):
@@ -55,3 +55,15 @@ def lstm_cell(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None):
     cy = f * cx + i * g
     hy = o * tanh(cy)
     return hy, cy
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """h' = (1 - z) * n + z * h with reset r, update z and new gate n, in ATen's order of
+    operations (``GRUCell`` in RNN.cpp): r = sigmoid(h_r + i_r), z = sigmoid(h_z + i_z),
+    n = tanh(i_n + h_n * r), h' = (h - n) * z + n."""
+    i_r, i_z, i_n = unsafe_chunk(linear(input, w_ih, b_ih), 3, 1)
+    h_r, h_z, h_n = unsafe_chunk(linear(hx, w_hh, b_hh), 3, 1)
+    reset_gate = sigmoid(h_r + i_r)
+    input_gate = sigmoid(h_z + i_z)
+    new_gate = tanh(i_n + h_n * reset_gate)
+    return (hx - new_gate) * input_gate + new_gate

@@ -69,6 +69,52 @@ def _scalar_dtype(x, tensor_dtype):
     return np.bool_ if cat == 0 else (np.int64 if cat == 1 else get_default_dtype().np)
 
 
+def promote_types(ad, bd):
+    """PyTorch's ``promote_types`` for two numpy dtypes: the higher category (bool < integer
+    < floating) wins outright (int64 with float32 is float32, where numpy says float64);
+    within a category, numpy's rule (uint8 with int8 is int16, float16 with float32 is
+    float32) agrees with PyTorch's."""
+    if ad == bd:
+        return ad
+    ca, cb = _category(ad.kind), _category(bd.kind)
+    if ca != cb:
+        return ad if ca > cb else bd
+    return np.promote_types(ad, bd)
+
+
+def tensors_dtype(tensors):
+    """The common dtype of a list of tensors (``cat``, ``stack``)."""
+    dt = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        dt = promote_types(dt, t._data.dtype)
+    return dt
+
+
+def into_out(out, name, fn, *args, **kwargs):
+    """``fn(*args, out=out)``: compute ``fn(*args)`` and write it into ``out`` (resized to the
+    result's shape, as PyTorch does; cast to ``out``'s dtype when that is safe). Like
+    PyTorch, an ``out=`` call does not differentiate: it refuses inputs that require grad
+    while grad mode is on."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _state.enabled and any(getattr(t, "_requires_grad", False)
+                              for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    r = fn(*args, **kwargs)._data
+    od = out._data.dtype
+    if od != r.dtype and _category(od.kind) < _category(r.dtype.kind):
+        from ..dtypes import from_numpy_dtype
+        raise RuntimeError(f"result type {from_numpy_dtype(r.dtype)} can't be cast to the "
+                           f"desired output type {from_numpy_dtype(od)}")
+    if out._data.shape == r.shape:
+        out._data[...] = r
+    else:
+        out._data = r.astype(od, copy=True)
+    out._vc[0] += 1
+    return out
+
+
 def result_dtype(a, b):
     """PyTorch's result dtype of a binary op on ``a`` (a Tensor) and ``b`` (Tensor or scalar)."""
     ad = a._data.dtype
@@ -76,17 +122,13 @@ def result_dtype(a, b):
         bd = b._data.dtype
         if ad == bd:
             return ad
-        ca, cb = _category(ad.kind), _category(bd.kind)
         a0, b0 = a._data.ndim == 0, b._data.ndim == 0
         if a0 != b0:  # a zero-dim tensor only matters if its category is higher
             dim_d, zero_d = (bd, ad) if a0 else (ad, bd)
             if _category(zero_d.kind) <= _category(dim_d.kind):
                 return dim_d
             return zero_d
-        if ca != cb:
-            hi = ad if ca > cb else bd
-            return hi
-        return np.promote_types(ad, bd)
+        return promote_types(ad, bd)
     return _scalar_dtype(b, ad)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import (SavedTensor, Node, as_tensor_arg, binary_arrays, broadcast_check, link,
-                    make, needs_grad)
+from ._core import (SavedTensor, Node, as_tensor_arg, binary_arrays, broadcast_check, into_out,
+                    link, make, needs_grad)
 from ..tensor import Tensor
 
 
@@ -38,6 +38,8 @@ class AddBackward0(Node):
 
 
 def add(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return into_out(out, "add", add, input, other, alpha=alpha)
     a, b = _lhs(input, other)
     data = _binary("add", np.add, a, b if alpha == 1 else _scaled(b, alpha))
     r = make(data)
@@ -58,6 +60,8 @@ class SubBackward0(Node):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return into_out(out, "sub", sub, input, other, alpha=alpha)
     a, b = _lhs(input, other)
     if a._data.dtype == np.bool_ and (not isinstance(b, Tensor) or b._data.dtype == np.bool_):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
@@ -105,6 +109,8 @@ class MulBackward0(Node):
 
 
 def mul(input, other, *, out=None):
+    if out is not None:
+        return into_out(out, "mul", mul, input, other)
     a, b = _lhs(input, other)
     r = make(_binary("mul", np.multiply, a, b))
     bt = _other(b)
@@ -130,6 +136,8 @@ class DivBackward0(Node):
 
 
 def div(input, other, *, rounding_mode=None, out=None):
+    if out is not None:
+        return into_out(out, "div", div, input, other, rounding_mode=rounding_mode)
     a, b = _lhs(input, other)
     if rounding_mode is not None:
         ad, bd = binary_arrays(a, b)
@@ -239,6 +247,8 @@ class PowBackward2(Node):
 
 
 def pow(input, exponent, *, out=None):
+    if out is not None:
+        return into_out(out, "pow", pow, input, exponent)
     if not isinstance(input, Tensor):
         return _rpow(exponent, input)
     a = input

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Node, SavedTensor, check_same_device, link, make, needs_grad
+from ._core import Node, SavedTensor, check_same_device, into_out, link, make, needs_grad
 from ..tensor import Tensor
 
 
@@ -49,7 +49,9 @@ class MmBackward0(Node):
         return ga, gb
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
+    if out is not None:
+        return into_out(out, "mm", mm, input, mat2)
     a, b = input._data, mat2._data
     _check_mm(a, b, "mm")
     _check_dtypes(input, mat2, "mm")
@@ -115,7 +117,9 @@ class BmmBackward0(Node):
         return ga, gb
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
+    if out is not None:
+        return into_out(out, "bmm", bmm, input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor; got {a.ndim}-D and {b.ndim}-D")
@@ -216,9 +220,11 @@ def _batch_shape(a, b, ta, tb):
     return tuple(out)
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """``@`` with PyTorch's dispatch (``_matmul_impl``): dot, mv, mm, a folded mm/mv for
     N-d @ 1/2-d, expand + bmm otherwise, so the graph shows PyTorch's nodes."""
+    if out is not None:
+        return into_out(out, "matmul", matmul, input, other)
     from .inplace import squeeze_
     from .shape import _unsafe_view
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):

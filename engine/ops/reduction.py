@@ -253,7 +253,16 @@ class MinBackward0(_DimExtremumBackward):
 
 
 class _ValuesIndices(tuple):
-    """``torch.return_types.max``-like: a (values, indices) pair with names."""
+    """``torch.return_types.max``-like: a (values, indices) pair with names, printed as
+    PyTorch prints it (``torch.return_types.max(\nvalues=...,\nindices=...)``)."""
+
+    __slots__ = ()
+    _op = "max"
+
+    def __new__(cls, pair, op=None):
+        if op is not None and op != cls._op:
+            cls = _return_type(op)
+        return tuple.__new__(cls, pair)
 
     @property
     def values(self):
@@ -262,6 +271,21 @@ class _ValuesIndices(tuple):
     @property
     def indices(self):
         return self[1]
+
+    def __repr__(self):
+        return (f"torch.return_types.{self._op}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+
+_return_types = {}
+
+
+def _return_type(op):
+    """The (values, indices) class of ``op`` ('min', 'sort', 'topk', ...), made once."""
+    cls = _return_types.get(op)
+    if cls is None:
+        cls = _return_types[op] = type(op, (_ValuesIndices,), {"__slots__": (), "_op": op})
+    return cls
 
 
 def _extremum(input, dim, keepdim, is_max, other):
@@ -293,7 +317,7 @@ def _extremum(input, dim, keepdim, is_max, other):
         n = MaxBackward0() if is_max else MinBackward0()
         n.indices, n.shape, n.dim, n.keepdim = idx, a.shape, d, keepdim
         link(n, (input,), r)
-    return _ValuesIndices((r, make(idx.astype(np.int64))))
+    return _ValuesIndices((r, make(idx.astype(np.int64))), "max" if is_max else "min")
 
 
 def max(input, dim=None, keepdim=False, *, other=None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Node, link, make, needs_grad, wrap_dim
+from ._core import Node, into_out, link, make, needs_grad, tensors_dtype, wrap_dim
 from ..tensor import Tensor
 
 
@@ -379,6 +379,8 @@ class CatBackward0(Node):
 
 
 def cat(tensors, dim=0, *, out=None):
+    if out is not None:
+        return into_out(out, "cat", cat, tensors, dim)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -398,7 +400,7 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref._data.shape[k]} but got size "
                                    f"{t_._data.shape[k]} for tensor number {i} in the list.")
-    dt = np.result_type(*[t_._data.dtype for t_ in parts])
+    dt = tensors_dtype(parts)
     r = make(np.concatenate([t_._data.astype(dt, copy=False) for t_ in parts], axis=d))
     if needs_grad(*tensors):
         n = CatBackward0()
@@ -419,6 +421,8 @@ class StackBackward0(Node):
 
 
 def stack(tensors, dim=0, *, out=None):
+    if out is not None:
+        return into_out(out, "stack", stack, tensors, dim)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -428,7 +432,8 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape0)} at entry 0 and {list(t_._data.shape)} at entry {i}")
     d = wrap_dim(dim, len(shape0) + 1)
-    r = make(np.stack([t_._data for t_ in tensors], axis=d))
+    dt = tensors_dtype(tensors)
+    r = make(np.stack([t_._data.astype(dt, copy=False) for t_ in tensors], axis=d))
     if needs_grad(*tensors):
         n = StackBackward0()
         n.dim, n.count = d, len(tensors)

@@ -47,7 +47,7 @@ def _order(a, d, descending):
     return (n - 1) - idx
 
 
-def _gathered(input, idx, d, cls):
+def _gathered(input, idx, d, cls, op):
     a = input._data
     xp = get_array_module(a)
     r = make(xp.take_along_axis(a, idx, axis=d))
@@ -55,16 +55,16 @@ def _gathered(input, idx, d, cls):
         n = cls()
         n.indices, n.shape, n.dim = idx, a.shape, d
         link(n, (input,), r)
-    return _ValuesIndices((r, make(idx.astype(np.int64, copy=False))))
+    return _ValuesIndices((r, make(idx.astype(np.int64, copy=False))), op)
 
 
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``."""
     a = input._data
     if a.ndim == 0:
-        return _ValuesIndices((input.clone(), make(np.zeros((), np.int64))))
+        return _ValuesIndices((input.clone(), make(np.zeros((), np.int64))), "sort")
     d = wrap_dim(dim, a.ndim)
-    return _gathered(input, _order(a, d, descending), d, SortBackward0)
+    return _gathered(input, _order(a, d, descending), d, SortBackward0, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -81,11 +81,11 @@ def topk(input, k, dim=None, largest=True, sorted=True):
     if a.ndim == 0:
         if k not in (0, 1):
             raise RuntimeError("selected index k out of range")
-        return _ValuesIndices((input.clone(), make(np.zeros((), np.int64))))
+        return _ValuesIndices((input.clone(), make(np.zeros((), np.int64))), "topk")
     d = wrap_dim(-1 if dim is None else dim, a.ndim)
     k = int(k)
     if not 0 <= k <= a.shape[d]:
         raise RuntimeError("selected index k out of range")
     idx = _order(a, d, largest)
     idx = idx[(slice(None),) * d + (slice(0, k),)]
-    return _gathered(input, idx, d, TopkBackward0)
+    return _gathered(input, idx, d, TopkBackward0, "topk")

@@ -294,8 +294,43 @@ def assert_group_boxes_hold_members(g: nx.DiGraph, lay: Layout) -> None:
     for node, (x, y) in lay.positions.items():
         w, h = lay.sizes[node]
         for grp in group_path(g.nodes[node].get("group")):
+            if grp in lay.unboxed_groups:
+                continue
             x0, y0, x1, y1 = lay.groups[grp]
             assert x0 <= x - w / 2 and x + w / 2 <= x1 and y0 <= y - h / 2 and y + h / 2 <= y1
+
+
+def _intersect(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def assert_group_boxes_disjoint(g: nx.DiGraph, lay: Layout) -> None:
+    """Every group is boxed or listed unboxed; boxes of sibling (non-nested) groups do not
+    intersect, nested boxes nest, and no box touches a node of another group."""
+    names = {p for n in lay.positions if not isinstance(n, GroupNode)
+             for p in group_path(g.nodes[n].get("group"))} - set(lay.collapsed_groups)
+    assert names <= set(lay.groups) | set(lay.unboxed_groups)
+    assert not set(lay.groups) & set(lay.unboxed_groups)
+    boxed = sorted(lay.groups)
+    for i, a in enumerate(boxed):
+        for b in boxed[i + 1:]:
+            A, B = lay.groups[a], lay.groups[b]
+            if a in group_path(b):
+                assert A[0] <= B[0] and A[1] <= B[1] and B[2] <= A[2] and B[3] <= A[3], (a, b)
+            elif b in group_path(a):
+                assert B[0] <= A[0] and B[1] <= A[1] and A[2] <= B[2] and A[3] <= B[3], (a, b)
+            else:
+                assert not _intersect(A, B), f"boxes of {a!r} and {b!r} overlap: {A} {B}"
+    for node, (x, y) in lay.positions.items():
+        w, h = lay.sizes[node]
+        rect = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        if isinstance(node, GroupNode):
+            path = group_path(node.name)
+        else:
+            path = group_path(g.nodes[node].get("group"))
+        for name, box in lay.groups.items():
+            if name not in path:
+                assert not _intersect(rect, box), f"node {node!r} lies in the box of {name!r}"
 
 
 def grouped_graph(seed: int) -> nx.DiGraph:
@@ -317,6 +352,7 @@ def test_groups_stay_contiguous_within_a_layer(seed):
     lay = layout(g)
     assert_groups_contiguous(g, lay)
     assert_group_boxes_hold_members(g, lay)
+    assert_group_boxes_disjoint(g, lay)
     assert_no_overlap_in_layers(lay)
 
 
@@ -325,6 +361,8 @@ def test_lenet_groups_and_boxes():
     lay = layout(g)
     assert_groups_contiguous(g, lay)
     assert_group_boxes_hold_members(g, lay)
+    assert_group_boxes_disjoint(g, lay)
+    assert not lay.unboxed_groups
     assert {"features", "features.0", "classifier", "classifier.4"} <= set(lay.groups)
     fx0, fy0, fx1, fy1 = lay.groups["features"]
     ix0, iy0, ix1, iy1 = lay.groups["features.3"]
@@ -349,8 +387,129 @@ def test_collapsed_group_becomes_one_box():
     assert lay.labels[box] == f"features ({len(members)} nodes)"
     assert "features" not in lay.groups and "classifier" in lay.groups
     assert lay.collapsed_groups == frozenset({"features"})
+    assert_group_boxes_disjoint(g, lay)
     # The graph given is left alone.
     assert "features.0/ConvolutionBackward0#0" in g
+
+
+# -- group boxes of real models (the engine and the debugger's watch) ------------------------
+
+def watched_graph(model, x, loss_fn) -> nx.DiGraph:
+    """The backward graph the debugger builds for one pass of ``model``."""
+    import engine
+    from autograd_viz import watch
+    engine.manual_seed(0)
+    with watch(model) as session:
+        loss_fn(model(x)).backward()
+    return session.graph.graph
+
+
+def real_lenet() -> nx.DiGraph:
+    import engine
+    import engine.nn.functional as F
+    from samples.lenet import Net
+    engine.manual_seed(0)
+    return watched_graph(Net(), engine.randn(2, 1, 32, 32),
+                         lambda out: F.cross_entropy(out, engine.tensor([1, 7])))
+
+
+def real_mlp() -> nx.DiGraph:
+    import engine
+    import engine.nn as nn
+    import engine.nn.functional as F
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 3))
+    return watched_graph(model, engine.randn(5, 4),
+                         lambda out: F.cross_entropy(out, engine.tensor([0, 1, 2, 1, 0])))
+
+
+@pytest.mark.parametrize("direction", ["TB", "LR"])
+def test_lenet_module_boxes_do_not_overlap(direction):
+    g = real_lenet()
+    lay = layout(g, direction=direction)
+    assert set(lay.groups) == {"conv1", "conv2", "fc1", "fc2", "fc3"} and not lay.unboxed_groups
+    assert_group_boxes_hold_members(g, lay)
+    assert_group_boxes_disjoint(g, lay)
+    # fc3's leaves no longer share layers with fc2: each module is a band of its own.
+    fc3 = {lay.layer_of[n] for n in g if g.nodes[n].get("group") == "fc3"}
+    fc2 = {lay.layer_of[n] for n in g if g.nodes[n].get("group") == "fc2"}
+    assert max(fc3) < min(fc2)
+
+
+def test_sequential_mlp_module_boxes_do_not_overlap():
+    g = real_mlp()
+    lay = layout(g)
+    assert set(lay.groups) == {"0", "1", "2", "3", "4"} and not lay.unboxed_groups
+    assert_group_boxes_disjoint(g, lay)
+    # The ReLU '1' sits between the Linear '2' above it and the Linear '0' below it.
+    assert lay.groups["2"][3] < lay.groups["1"][1] and lay.groups["1"][3] < lay.groups["0"][1]
+    # The trunk runs straight: the AddmmBackward0 nodes of the three Linears line up.
+    xs = {round(lay.positions[f"{m}/AddmmBackward0#0"][0], 6) for m in "024"}
+    assert len(xs) == 1, xs
+
+
+def test_a_module_called_twice_gets_no_box_and_the_others_stay_apart():
+    import engine
+    import engine.nn as nn
+
+    class SharedAct(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 2)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.fc3(self.act(self.fc2(self.act(self.fc1(x)))))
+
+    engine.manual_seed(0)
+    g = watched_graph(SharedAct(), engine.randn(3, 4), lambda y: (y * y).mean())
+    lay = layout(g)
+    assert lay.unboxed_groups == frozenset({"act"})
+    assert set(lay.groups) == {"fc1", "fc2", "fc3"}
+    assert_group_boxes_disjoint(g, lay)
+    assert_groups_contiguous(g, lay)
+
+
+def test_unrolled_rnn_cell_and_per_step_output_boxes_do_not_overlap():
+    import engine
+    import engine.nn as nn
+
+    class Unrolled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell, self.out = nn.RNNCell(3, 5), nn.Linear(5, 2)
+
+        def forward(self, xs):
+            h = engine.zeros(xs.shape[1], 5)
+            outs = []
+            for t in range(xs.shape[0]):
+                h = self.cell(xs[t], h)
+                outs.append(self.out(h))
+            return engine.stack(outs)
+
+    engine.manual_seed(0)
+    g = watched_graph(Unrolled(), engine.randn(6, 2, 3), lambda y: (y * y).mean())
+    lay = layout(g)
+    assert set(lay.groups) == {"cell", "out"}
+    assert_group_boxes_disjoint(g, lay)
+    assert all(lay.layer_of[v] > lay.layer_of[u] for u, v in g.edges)
+
+
+def test_band_layers_dissolves_spread_and_cyclic_groups():
+    from autograd_viz.layout.bands import band_layers
+    # a(g0) -> x -> b(g0): g0 cannot be one band (x would have to be inside it).
+    layer, dissolved = band_layers(3, [(0, 1), (1, 2)], [(0,), (), (0,)], [0, 1, 2])
+    assert dissolved == {0} and layer == [0, 1, 2]
+    # g0 = {0, 1} then g1 = {2, 3}: plain layers interleave, bands do not.
+    edges = [(0, 1), (0, 2), (2, 3), (1, 4), (4, 5)]
+    paths = [(0,), (0,), (1,), (1,), (), ()]
+    layer, dissolved = band_layers(6, edges, paths, [0, 1, 1, 2, 2, 3])
+    assert not dissolved
+    assert max(layer[0], layer[1]) < min(layer[2], layer[3])
+    assert all(layer[b] > layer[a] for a, b in edges)
+    assert sorted(set(layer)) == list(range(max(layer) + 1))  # no empty layer
+    # Nothing grouped: the plain layers come back unchanged.
+    assert band_layers(2, [(0, 1)], [(), ()], [0, 1]) == ([0, 1], set())
 
 
 def test_collapsing_a_nested_group_and_unknown_names():
@@ -581,6 +740,8 @@ def test_random_dags_lay_out_cleanly(g, direction, bundle):
     assert set(lay.positions) == set(g.nodes)
     assert_no_overlap_in_layers(lay)
     assert_groups_contiguous(g, lay)
+    assert_group_boxes_hold_members(g, lay)
+    assert_group_boxes_disjoint(g, lay)
     for u, v in g.edges:
         assert lay.layer_of[v] > lay.layer_of[u]
         assert depth_axis(lay, v) > depth_axis(lay, u)

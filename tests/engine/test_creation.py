@@ -85,3 +85,21 @@ def test_dtype_aliases():
     assert engine.float is engine.float32 and engine.double is engine.float64
     assert engine.long is engine.int64 and engine.half is engine.float16
     assert engine.tensor([1]).dtype == engine.int64
+
+
+def test_set_default_device_and_accelerator():
+    """The 'Learning PyTorch with Examples' and quickstart device idioms."""
+    try:
+        engine.set_default_device("cpu")
+        assert engine.get_default_device() == engine.device("cpu")
+        assert engine.zeros(2).device.type == "cpu" and engine.tensor([1]).device.type == "cpu"
+    finally:
+        engine.set_default_device(None)
+    assert engine.get_default_device() == engine.device("cpu")
+    assert engine.accelerator.is_available() == engine.cuda.is_available()
+    device = (engine.accelerator.current_accelerator().type
+              if engine.accelerator.is_available() else "cpu")
+    assert device in ("cpu", "cuda")
+    if not engine.cuda.is_available():
+        assert engine.accelerator.current_accelerator() is None
+        assert engine.accelerator.device_count() == 0

@@ -271,3 +271,22 @@ def test_output_meta_and_metadata():
     assert meta[0][1] is engine.float32 and str(meta[0][2]) == "cpu"
     y[0].grad_fn.metadata["k"] = 1
     assert y[1].grad_fn.metadata == {"k": 1}
+
+
+def test_saved_tensors_by_their_pytorch_names():
+    """Autograd mechanics: ``grad_fn._saved_self`` is the input itself, ``_saved_result``
+    a new tensor equal to the output; scalars come back as numbers; freed after backward."""
+    for T in (engine, torch):
+        x = T.randn(5, requires_grad=True)
+        y = x.pow(2)
+        assert y.grad_fn._saved_self is x and y.grad_fn._saved_exponent == 2
+        y = x.exp()
+        r = y.grad_fn._saved_result
+        assert r is not y and r.equal(y)
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.grad_fn._saved_result
+        with pytest.raises(AttributeError):
+            y.grad_fn._saved_nothing_like_this
+        with pytest.raises(AttributeError):
+            y.grad_fn.not_an_attribute

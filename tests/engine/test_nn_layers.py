@@ -69,6 +69,9 @@ LAYERS = [
      lambda: [randn(2, 4), randn(2, 3)], ()),
     ("rnncell_unbatched", lambda nn: nn.RNNCell(4, 3), lambda: [randn(4), randn(3)], ()),
     ("lstmcell", lambda nn: nn.LSTMCell(4, 3), lambda: [randn(2, 4)], ()),
+    ("grucell", lambda nn: nn.GRUCell(4, 3), lambda: [randn(2, 4), randn(2, 3)], ()),
+    ("grucell_nohx_nobias", lambda nn: nn.GRUCell(4, 3, bias=False), lambda: [randn(2, 4)], ()),
+    ("grucell_unbatched", lambda nn: nn.GRUCell(4, 3), lambda: [randn(4), randn(3)], ()),
     ("sequential", lambda nn: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2),
                                             nn.LogSoftmax(1)), lambda: [randn(3, 4)], ()),
 ]
@@ -212,6 +215,7 @@ GRADCHECK = [
     ("layernorm", lambda nn: nn.LayerNorm(3), [(2, 3)]),
     ("rnncell", lambda nn: nn.RNNCell(2, 2), [(2, 2), (2, 2)]),
     ("lstmcell", lambda nn: nn.LSTMCell(2, 2), [(2, 2)]),
+    ("grucell", lambda nn: nn.GRUCell(2, 2), [(2, 2), (2, 2)]),
     ("relu", lambda nn: nn.ReLU(), [(2, 3)]),
     ("sigmoid", lambda nn: nn.Sigmoid(), [(2, 3)]),
     ("tanh", lambda nn: nn.Tanh(), [(2, 3)]),

@@ -424,3 +424,44 @@ def test_get_submodule_and_parameter():
     assert e.get_parameter("block.lin.weight") is e.block.lin.weight
     with pytest.raises(AttributeError, match="has no attribute `nope`"):
         e.get_submodule("block.nope")
+
+
+def _param_containers(T):
+    nn = T.nn
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.params = nn.ParameterList([nn.Parameter(T.ones(3, 4)) for _ in range(2)])
+            self.pd = nn.ParameterDict({"left": nn.Parameter(T.ones(5, 2)),
+                                        "right": T.ones(5, 2)})
+            self.lin = nn.Linear(2, 2)
+
+    return M()
+
+
+def test_parameter_list_and_dict_match_torch():
+    e, t = _param_containers(engine), _param_containers(torch)
+    for m in (e, t):
+        m.params.append(m.params[0].detach() * 0 + 2)  # a plain tensor becomes a Parameter
+        m.params.extend([m.params[0].detach().double()])
+        m.params.append(3)                              # kept as an object
+        m.pd["new"] = m.pd["left"].detach() * 3
+    assert repr(e) == repr(t)
+    assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert type(e.params[2]).__name__ == "Parameter" and e.params[2].requires_grad
+    assert len(e.params) == 5 and len(e.params[1:3]) == 2 and list(e.pd) == list(t.pd)
+    assert e.pd.get("zz") is None and "left" in e.pd and e.pd.pop("new").shape == (5, 2)
+    assert repr(engine.nn.ParameterList()) == "ParameterList()"
+    # optimizers and state dicts see them
+    sd = {k: engine.tensor(v.detach().numpy() * 2) for k, v in t.state_dict().items()
+          if k in e.state_dict()}
+    e.load_state_dict(sd)
+    assert e.params[0][0, 0].item() == 2.0 and e.pd["right"][0, 0].item() == 2.0
+    opt = engine.optim.SGD(e.parameters(), lr=1.0)
+    (e.params[0].sum() + e.pd["left"].sum()).backward()
+    opt.step()
+    assert e.params[0][0, 0].item() == 1.0 and e.pd["right"].grad is None
+    with pytest.raises(RuntimeError, match="should not be called"):
+        e.params(1)

@@ -269,3 +269,53 @@ def test_gradient_is_cast_to_input_dtype():
     b = engine.tensor([3.0, 4.0], dtype=engine.float64, requires_grad=True)
     (a * b).sum().backward()
     assert a.grad.dtype is engine.float32 and b.grad.dtype is engine.float64
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: x.topk(2),
+    lambda T, x: T.topk(x, 3, dim=0, largest=False),
+    lambda T, x: x.sort(dim=1, descending=True),
+    lambda T, x: T.sort(x, dim=0),
+    lambda T, x: x.max(1),
+])
+def test_sort_and_topk_values_indices_and_gradients(call):
+    """Distinct values (tie order is unspecified in PyTorch): same values, indices, the
+    same return type printout, and the gradient scattered back to the chosen places."""
+    a = np.random.default_rng(0).permutation(20).astype(np.float32).reshape(4, 5)
+    res = {}
+    for T in (engine, torch):
+        x = T.tensor(a, requires_grad=True)
+        v, i = call(T, x)
+        w = T.tensor(np.arange(v.numel(), dtype=np.float32).reshape(tuple(v.shape)))
+        (v * w).sum().backward()
+        res[T] = (v, i, x.grad, repr(call(T, x.detach())), v.grad_fn.name())
+    (ev, ei, eg, er, en), (tv, ti, tg, tr, tn) = res[engine], res[torch]
+    tol_close(ev, tv)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+    tol_close(eg, tg)
+    assert er == tr and en == tn
+
+
+def test_sort_is_stable_and_puts_nan_last_ascending():
+    a = np.array([3.0, 1.0, np.nan, 3.0, 1.0], np.float32)
+    for T in (engine, torch):
+        assert T.tensor(a).sort(stable=True).indices.tolist() == [1, 4, 0, 3, 2]
+        assert T.tensor(a).sort(descending=True, stable=True).indices.tolist() == [2, 0, 3, 1, 4]
+        assert T.tensor(a).argsort(stable=True).tolist() == [1, 4, 0, 3, 2]
+    with pytest.raises(RuntimeError, match="k out of range"):
+        engine.tensor(a).topk(6)
+
+
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("float16", "int64"),
+                                    ("uint8", "int8"), ("bool", "int32"),
+                                    ("float32", "float64", "int64")])
+def test_cat_and_stack_promote_dtypes_as_pytorch(dtypes):
+    """numpy would make int64 with float32 a float64; PyTorch keeps float32."""
+    for op in ("cat", "stack"):
+        outs = []
+        for T in (engine, torch):
+            ts = [T.tensor([1, 0], dtype=getattr(T, d if d != "bool" else "bool"))
+                  for d in dtypes]
+            outs.append(getattr(T, op)(ts))
+        assert str(outs[0].dtype) == str(outs[1].dtype), op
+        np.testing.assert_array_equal(outs[0].numpy(), outs[1].numpy())

@@ -156,3 +156,81 @@ def test_method_and_function_forms_agree():
     assert engine.equal(engine.transpose(x, 0, 1), x.transpose(0, 1))
     assert engine.equal(engine.reshape(x, (2, 6)), x.reshape(2, 6))
     assert engine.equal(engine.matmul(x, x.t()), x @ x.t())
+
+
+def test_format_of_a_0d_tensor_is_its_number():
+    """f"{loss}" prints 0.25 in PyTorch, not tensor(0.2500) (tutorial print lines)."""
+    for T in (engine, torch):
+        out = T.tensor([[27.0]]).mean()
+        assert f"{out}" == "27.0" and f"{out:.3f}" == "27.000" and f"{T.tensor(3)}" == "3"
+        assert f"{T.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+        with pytest.raises(TypeError):
+            format(T.tensor([1.0, 2.0]), ".2f")
+
+
+def test_range_as_an_index():
+    """``-input[range(n), target].mean()``: the nll of 'What is torch.nn really?'."""
+    a = np.arange(12, dtype=np.float32).reshape(4, 3)
+    target = [2, 0, 1, 1]
+    for T in (engine, torch):
+        x = T.tensor(a, requires_grad=True)
+        loss = -x[range(4), T.tensor(target)].mean()
+        loss.backward()
+        assert loss.item() == pytest.approx(-np.mean(a[np.arange(4), target]))
+        assert x.grad[range(4), T.tensor(target)].tolist() == [-0.25] * 4
+        assert x[range(1, 4, 2)].shape == (2, 3)
+        y = T.zeros(3)
+        y[range(2)] = 1
+        assert y.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_legacy_tensor_types():
+    """``torch.FloatTensor([...])``, ``x.type(torch.LongTensor)``, isinstance checks."""
+    x = engine.tensor([[1.5, -2.0]])
+    assert x.type(engine.LongTensor).tolist() == [[1, -2]]
+    assert x.type("torch.DoubleTensor").dtype is engine.float64
+    assert x.type(engine.float16).dtype is engine.float16 and x.type() == "torch.FloatTensor"
+    assert isinstance(x, engine.FloatTensor) and not isinstance(x, engine.LongTensor)
+    assert isinstance(x.long(), engine.LongTensor)
+    assert engine.FloatTensor([1, 2]).dtype is engine.float32
+    assert engine.LongTensor([1, 2]).tolist() == [1, 2]
+    assert engine.FloatTensor(2, 3).shape == (2, 3) and engine.ByteTensor(4).dtype is engine.uint8
+    assert engine.FloatTensor(engine.Size([2, 1])).shape == (2, 1)
+    assert engine.DoubleTensor(x).dtype is engine.float64
+    assert repr(engine.FloatTensor) == repr(torch.FloatTensor) == "<class 'torch.FloatTensor'>"
+
+
+def test_out_argument_writes_into_the_given_tensor():
+    """``torch.mul(a, b, out=z)`` and friends (the Tensors tutorial) fill ``z`` in place;
+    ``out=`` with an input that requires grad is refused as PyTorch refuses it."""
+    for T in (engine, torch):
+        a = T.tensor([[1.0, 2.0], [3.0, 4.0]])
+        z = T.zeros(2, 2)
+        alias = z.view(4)
+        assert T.mul(a, a, out=z) is z and z.tolist() == [[1.0, 4.0], [9.0, 16.0]]
+        assert alias.tolist() == [1.0, 4.0, 9.0, 16.0]  # written in place, not rebound
+        T.matmul(a, a.T, out=z)
+        assert z.tolist() == [[5.0, 11.0], [11.0, 25.0]]
+        T.add(a, 1, alpha=2, out=z)
+        assert z.tolist() == [[3.0, 4.0], [5.0, 6.0]]
+        T.div(a, 2, out=z), T.sub(a, a, out=z)
+        assert z.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        c = T.empty(0)
+        T.cat([a, a], dim=0, out=c)  # resized to the result
+        assert c.shape == (4, 2)
+        s = T.empty(0)
+        T.stack([a, a], out=s)
+        assert s.shape == (2, 2, 2)
+        T.zeros(3, out=c)
+        assert c.tolist() == [0.0, 0.0, 0.0]
+        T.ones(2, 2, out=z)
+        assert z.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+        i = T.zeros(2, 2, dtype=T.int64)
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            T.mul(a, a, out=i)
+        w = T.ones(2, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            T.mul(w, a, out=z)
+        with T.no_grad():
+            T.mul(w, a, out=z)
+        assert z.tolist() == a.tolist()

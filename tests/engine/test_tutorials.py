@@ -1306,7 +1306,7 @@ def test_char_rnn_classification_from_scratch():
     run_both(program, capture=True, rtol=5e-4)
 
 
-def test_rnn_cell_and_lstm_cell_loops():
+def test_rnn_cell_lstm_cell_and_gru_cell_loops():
     def program(torch, rec):
         nn = torch.nn
         rnn = rec.sync(nn.RNNCell(10, 20))
@@ -1342,6 +1342,16 @@ def test_rnn_cell_and_lstm_cell_loops():
         # no hidden state given: zeros
         rec("lstm default state", rnn(input[0])[1])
         rec("rnn unbatched", nn.RNNCell(10, 20, nonlinearity="relu")(input[0, 0]).shape)
+
+        gru = rec.sync(nn.GRUCell(10, 20, bias=False))
+        h = None
+        for i in range(input.size(0)):
+            h = gru(input[i], h)
+        print(gru)
+        h.sum().backward()
+        rec("gru h", h)
+        rec("gru grads", [p.grad for p in gru.parameters()])
+        rec("gru graph", node_names(h, 4))
 
     run_both(program, capture=True)
 
@@ -1615,7 +1625,7 @@ def test_training_script_idioms():
         torch.manual_seed(42)
         device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
         print(f"Using {device} device")
-        print(repr(device), torch.device('cpu') == 'cpu', str(torch.device('cuda:1')))
+        print(repr(device), torch.device('cpu') == torch.device('cpu'), str(torch.device('cuda:1')))
 
         class Net(nn.Module):
             def __init__(self):
@@ -1726,7 +1736,8 @@ def test_training_script_idioms():
         out = model(torch.ones(3, 4))
         out.sum().backward()
         print(model.weight.grad, model.bias.grad)
-        print(strip_addresses(repr(out.grad_fn)), out.grad_fn.next_functions[0][0].name())
+        print(strip_addresses(repr(out.grad_fn)),
+              out.grad_fn.next_functions[0][0].name().replace("torch::autograd::", ""))
         print(model.weight.grad.norm(), nn.utils.clip_grad_value_(model.parameters(), 1.0))
         print(model.weight.grad)
         params = filter(lambda p: p.requires_grad, model.parameters())
@@ -1744,3 +1755,336 @@ def test_training_script_idioms():
               nn.ModuleDict({'act': nn.Sigmoid()}))
 
     run_both(program, capture=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Whole scripts as users write them: `import torch`, `from torch import nn`, ... rewritten
+# to `import engine as torch`, `from engine import nn`, ... and nothing else changed
+# ---------------------------------------------------------------------------------------
+
+IMPORTS = [
+    ("import torch.nn.functional as F", "import engine.nn.functional as F"),
+    ("import torch.nn as nn", "import engine.nn as nn"),
+    ("import torch.optim as optim", "import engine.optim as optim"),
+    ("from torch.utils.data import", "from engine.utils.data import"),
+    ("from torch.optim import lr_scheduler", "from engine.optim import lr_scheduler"),
+    ("from torch import nn", "from engine import nn"),
+    ("import torch\n", "import engine as torch\n"),
+]
+
+
+def run_script(source, lib, tmp_path, **names):
+    """Exec ``source`` (written for torch) against ``lib``: torch runs it as written, the
+    engine after its import lines are rewritten. Returns what it printed."""
+    import contextlib
+    import io
+    import os
+    if lib == "engine":
+        for theirs, ours in IMPORTS:
+            source = source.replace(theirs, ours)
+        assert "torch." not in "".join(l for l in source.splitlines(True)
+                                       if l.lstrip().startswith(("import", "from")))
+    buf = io.StringIO()
+    cwd = os.getcwd()
+    folder = tmp_path / lib
+    folder.mkdir()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(buf):
+            exec(compile(source, f"<{lib} tutorial>", "exec"), dict(names, __name__="__main__"))
+    finally:
+        os.chdir(cwd)
+    return buf.getvalue()
+
+
+def script_both(source, tmp_path, make_names, rtol=1e-4, atol=1e-5):
+    """Run the script on torch then on the engine with the same data and initial weights
+    (``sync(model)`` and ``data(...)`` are injected); compare the printed text."""
+    import torch as real_torch
+    shared = []
+    printed = {}
+    for lib, mod in (("torch", real_torch), ("engine", engine)):
+        k = [0]
+
+        def sync(model, mod=mod, k=k):
+            if mod is real_torch:
+                shared.append({n: v.detach().numpy().copy()
+                               for n, v in model.state_dict().items()})
+            else:
+                model.load_state_dict({n: engine.from_numpy(v.copy())
+                                       for n, v in shared[k[0]].items()})
+            k[0] += 1
+            return model
+
+        printed[lib] = run_script(source, lib, tmp_path, sync=sync, **make_names(mod))
+    assert_same_text(printed["engine"], printed["torch"], "printed output", rtol, atol)
+    return printed["engine"]
+
+
+QUICKSTART = '''
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+# FashionMNIST stands in as synthetic 1x28x28 images (the tutorial downloads it)
+training_data = TensorDataset(*data(train=True))
+test_data = TensorDataset(*data(train=False))
+
+batch_size = 64
+
+# Create data loaders.
+train_dataloader = DataLoader(training_data, batch_size=batch_size)
+test_dataloader = DataLoader(test_data, batch_size=batch_size)
+
+for X, y in test_dataloader:
+    print(f"Shape of X [N, C, H, W]: {X.shape}")
+    print(f"Shape of y: {y.shape} {y.dtype}")
+    break
+
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+print(f"Using {device} device")
+
+# Define model
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28*28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10)
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+model = sync(NeuralNetwork()).to(device)
+print(model)
+
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+
+def train(dataloader, model, loss_fn, optimizer):
+    size = len(dataloader.dataset)
+    model.train()
+    for batch, (X, y) in enumerate(dataloader):
+        X, y = X.to(device), y.to(device)
+
+        # Compute prediction error
+        pred = model(X)
+        loss = loss_fn(pred, y)
+
+        # Backpropagation
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+        if batch % 4 == 0:
+            loss, current = loss.item(), (batch + 1) * len(X)
+            print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+
+def test(dataloader, model, loss_fn):
+    size = len(dataloader.dataset)
+    num_batches = len(dataloader)
+    model.eval()
+    test_loss, correct = 0, 0
+    with torch.no_grad():
+        for X, y in dataloader:
+            X, y = X.to(device), y.to(device)
+            pred = model(X)
+            test_loss += loss_fn(pred, y).item()
+            correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+    test_loss /= num_batches
+    correct /= size
+    print(f"Test Error: \\n Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f} \\n")
+
+epochs = 3
+for t in range(epochs):
+    print(f"Epoch {t+1}\\n-------------------------------")
+    train(train_dataloader, model, loss_fn, optimizer)
+    test(test_dataloader, model, loss_fn)
+print("Done!")
+
+torch.save(model.state_dict(), "model.pth")
+print("Saved PyTorch Model State to model.pth")
+
+model = NeuralNetwork().to(device)
+model.load_state_dict(torch.load("model.pth", weights_only=True))
+
+classes = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+
+model.eval()
+x, y = test_data[0][0], test_data[0][1]
+with torch.no_grad():
+    x = x.to(device)
+    pred = model(x)
+    predicted, actual = classes[pred[0].argmax(0)], classes[y]
+    print(f'Predicted: "{predicted}", Actual: "{actual}"')
+'''
+
+
+def test_quickstart_script(tmp_path):
+    def names(mod):
+        def data(train):
+            x, y = (DIGITS[0], DIGITS[1]) if train else (DIGITS[2], DIGITS[3])
+            return mod.from_numpy(x.reshape(-1, 1, 28, 28)), mod.from_numpy(y)
+        return {"data": data}
+
+    out = script_both(QUICKSTART, tmp_path, names)
+    assert "Accuracy: 100.0%" in out.split("Epoch 3")[1]  # it does learn
+
+
+CLASSIFIER = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.optim import lr_scheduler
+from torch.utils.data import DataLoader
+
+batch_size = 4
+trainloader = DataLoader(trainset, batch_size=batch_size, shuffle=False, num_workers=2)
+testloader = DataLoader(testset, batch_size=batch_size, shuffle=False, num_workers=2)
+
+classes = ('plane', 'car', 'bird', 'cat',
+           'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+
+# get some training images
+dataiter = iter(trainloader)
+images, labels = next(dataiter)
+print(' '.join(f'{classes[labels[j]]:5s}' for j in range(batch_size)))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1) # flatten all dimensions except batch
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        x = self.fc3(x)
+        return x
+
+
+net = sync(Net())
+
+criterion = nn.CrossEntropyLoss()
+optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+scheduler = lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+
+for epoch in range(2):  # loop over the dataset multiple times
+
+    running_loss = 0.0
+    for i, data in enumerate(trainloader, 0):
+        # get the inputs; data is a list of [inputs, labels]
+        inputs, labels = data
+
+        # zero the parameter gradients
+        optimizer.zero_grad()
+
+        # forward + backward + optimize
+        outputs = net(inputs)
+        loss = criterion(outputs, labels)
+        loss.backward()
+        optimizer.step()
+
+        # print statistics
+        running_loss += loss.item()
+        if i % 10 == 9:    # print every 10 mini-batches
+            print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 10:.3f}')
+            running_loss = 0.0
+    scheduler.step()
+
+print('Finished Training')
+
+PATH = './cifar_net.pth'
+torch.save(net.state_dict(), PATH)
+
+dataiter = iter(testloader)
+images, labels = next(dataiter)
+print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))
+
+net = Net()
+net.load_state_dict(torch.load(PATH, weights_only=True))
+outputs = net(images)
+_, predicted = torch.max(outputs, 1)
+
+print('Predicted: ', ' '.join(f'{classes[predicted[j]]:5s}'
+                              for j in range(4)))
+
+correct = 0
+total = 0
+# since we're not training, we don't need to calculate the gradients for our outputs
+with torch.no_grad():
+    for data in testloader:
+        images, labels = data
+        # calculate outputs by running images through the network
+        outputs = net(images)
+        # the class with the highest energy is what we choose as prediction
+        _, predicted = torch.max(outputs.data, 1)
+        total += labels.size(0)
+        correct += (predicted == labels).sum().item()
+
+print(f'Accuracy of the network on the {total} test images: {100 * correct // total} %')
+
+# prepare to count predictions for each class
+correct_pred = {classname: 0 for classname in classes}
+total_pred = {classname: 0 for classname in classes}
+
+# again no gradients needed
+with torch.no_grad():
+    for data in testloader:
+        images, labels = data
+        outputs = net(images)
+        _, predictions = torch.max(outputs, 1)
+        # collect the correct predictions for each class
+        for label, prediction in zip(labels, predictions):
+            if label == prediction:
+                correct_pred[classes[label]] += 1
+            total_pred[classes[label]] += 1
+
+
+# print accuracy for each class
+for classname, correct_count in correct_pred.items():
+    if total_pred[classname]:
+        accuracy = 100 * float(correct_count) / total_pred[classname]
+        print(f'Accuracy for class: {classname:5s} is {accuracy:.1f} %')
+'''
+
+
+def test_training_a_classifier_script(tmp_path):
+    rng = np.random.default_rng(5)
+    protos = rng.standard_normal((10, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, 120)
+    x = (protos[y] + rng.standard_normal((120, 3, 32, 32)) * 0.5).astype(np.float32)
+
+    def names(mod):
+        ds = mod.utils.data.TensorDataset
+        return {"trainset": ds(mod.from_numpy(x[:80]), mod.from_numpy(y[:80])),
+                "testset": ds(mod.from_numpy(x[80:]), mod.from_numpy(y[80:]))}
+
+    script_both(CLASSIFIER, tmp_path, names, rtol=5e-4)

@@ -113,7 +113,7 @@ def test_shape_mismatch_record_reports_the_script_error(tmp_path):
 def test_nan_hunt_breaks_at_the_log_line(tmp_path):
     """Under the debugger, break-on-non-finite stops the run and names LogBackward0 and its line."""
     source = (REPO / "samples" / "nan_hunt.py").read_text().splitlines()
-    line = next(i for i, text in enumerate(source, 1) if "torch.log(probs)" in text)
+    line = next(i for i, text in enumerate(source, 1) if "= torch.log(probs)" in text)
     proc = autograd_viz("record", "samples/nan_hunt.py", "-o", str(tmp_path / "nan.avz"), "-q",
                         "--break-on", "nonfinite")
     assert proc.returncode == 3, describe(proc)  # 3: stopped at a non-finite value

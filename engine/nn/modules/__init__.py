@@ -4,6 +4,7 @@ from .module import (Module, register_module_forward_hook,  # noqa: F401
                      register_module_forward_pre_hook, register_module_full_backward_hook,
                      register_module_full_backward_pre_hook)
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .parameter_containers import ParameterDict, ParameterList  # noqa: F401
 from .linear import Bilinear, Identity, Linear  # noqa: F401
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6,  # noqa: F401
                          Sigmoid, SiLU, Softmax, Softmin, Tanh)
@@ -13,7 +14,7 @@ from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # n
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
-from .rnn import LSTMCell, RNNCell, RNNCellBase  # noqa: F401
+from .rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
 
 
 def _optional(modname, names):

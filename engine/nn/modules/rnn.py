@@ -1,5 +1,5 @@
-"""``RNNCell`` and ``LSTMCell``, built from engine ops (the graph shows each addmm, add and
-nonlinearity). Every weight and bias starts U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+"""``RNNCell``, ``LSTMCell`` and ``GRUCell``, built from engine ops (the graph shows each
+addmm, add and nonlinearity). Every weight and bias starts U(-1/sqrt(hidden), 1/sqrt(hidden))."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import math
 
 from ...creation import zeros
 from .. import init
-from .._rnn import lstm_cell, rnn_relu_cell, rnn_tanh_cell
+from .._rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from ..parameter import Parameter
 from ._factory import empty_param
 from .module import Module
 
-__all__ = ["RNNCellBase", "RNNCell", "LSTMCell"]
+__all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
 class RNNCellBase(Module):
@@ -100,3 +100,18 @@ class LSTMCell(RNNCellBase):
         if not batched:
             return h.squeeze(0), c.squeeze(0)
         return h, c
+
+
+class GRUCell(RNNCellBase):
+    """Returns h'; gates r, z, n stacked in the weights' rows (as in PyTorch)."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        batched = self._batched(input, "GRUCell")
+        if not batched:
+            input = input.unsqueeze(0)
+        hx = self._zeros(input, True) if hx is None else (hx if batched else hx.unsqueeze(0))
+        ret = gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return ret if batched else ret.squeeze(0)

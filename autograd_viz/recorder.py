@@ -16,10 +16,13 @@ import math
 import os
 import time
 
+import numpy as np
+
 from .models.stats import Histogram as ModelHistogram
 from .models.stats import Stats as ModelStats
 
-__all__ = ["Recorder", "stats_record", "structure_record", "iteration_record", "node_stat_key"]
+__all__ = ["Recorder", "stats_record", "structure_record", "iteration_record", "node_stat_key",
+           "node_stats_table"]
 
 
 def stats_record(s: ModelStats):
@@ -69,18 +72,34 @@ def structure_record(graph_model):
     return GraphStructure(nodes=infos, edges=[(u, v) for u, v, _ in edges])
 
 
+def node_stats_table(nodes: dict):
+    """The ``grad_in`` statistics of ``nodes`` (key -> model NodeStats) as a session
+    StatsTable: one row per gradient that arrived, named by :func:`node_stat_key`."""
+    from .session.records import StatsTable
+    keys, floats, counts = [], [], []
+    for key, ns in nodes.items():
+        gin = ns.grad_in
+        if not gin:
+            continue
+        for i, s in enumerate(gin):
+            if s is not None:
+                keys.append(key if i == 0 else f"{key}|in{i}")
+                floats.append((s.norm, s.mean, s.std, s.min, s.max))
+                counts.append((s.nan, s.inf))
+    n = len(keys)
+    return StatsTable(keys, np.array(floats, dtype=np.float64).reshape(n, 5),
+                      np.array(counts, dtype=np.int64).reshape(n, 2))
+
+
 def iteration_record(summary):
     """An IterationSummary as an IterationRecord."""
-    from .session.records import EVENT_NONFINITE, Event, IterationRecord, ParamStats
-    node_stats = {}
-    for key, ns in summary.nodes.items():
-        for i, s in enumerate(ns.grad_in or ()):
-            if s is not None:
-                node_stats[node_stat_key(key, i)] = stats_record(s)
+    from .session.records import EVENT_NONFINITE, Event, IterationRecord, ParamStats, Stats
     params, vh, gh = {}, {}, {}
     for name, p in summary.params.items():
+        g = p.grad
         params[name] = ParamStats(
-            grad=None if p.grad is None else stats_record(p.grad),
+            grad=None if g is None else Stats(norm=g.norm, mean=g.mean, std=g.std, min=g.min,
+                                              max=g.max, nan_count=g.nan, inf_count=g.inf),
             weight_norm=p.weight.norm if p.weight is not None else math.nan,
             update_norm=p.update_norm, update_ratio=p.ratio)
         if p.hist_values is not None:
@@ -92,8 +111,9 @@ def iteration_record(summary):
               for r in summary.reports]
     return IterationRecord(
         iteration=summary.iteration, loss=summary.loss, metrics=dict(summary.metrics),
-        structure_id=summary.structure_id, node_stats=node_stats, param_stats=params,
-        value_histograms=vh, grad_histograms=gh, events=events, wall_time=summary.wall_time)
+        structure_id=summary.structure_id, node_stats=node_stats_table(summary.nodes),
+        param_stats=params, value_histograms=vh, grad_histograms=gh, events=events,
+        wall_time=summary.wall_time)
 
 
 class Recorder:

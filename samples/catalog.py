@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Sample", "SAMPLES", "DEFAULT_SAMPLE", "SAMPLES_DIR", "get_sample", "sample_names"]
+__all__ = ["Sample", "SAMPLES", "DEFAULT_SAMPLE", "SAMPLES_DIR", "get_sample", "sample_names",
+           "gallery_markdown"]
 
 SAMPLES_DIR = Path(__file__).resolve().parent
 
@@ -80,3 +81,12 @@ def get_sample(name: str) -> Sample:
         if sample.name == key:
             return sample
     raise KeyError(f"no sample named {name!r}; the samples are: {', '.join(sample_names())}")
+
+
+def gallery_markdown() -> str:
+    """The README's gallery: one Markdown bullet per sample, with its command line."""
+    lines = []
+    for sample in SAMPLES:
+        extra = "".join(f" (also `{' '.join(args)}`)" for _, args in sample.variants)
+        lines.append(f"- `python {sample.relative_path}`: {sample.description}{extra}")
+    return "\n".join(lines) + "\n"

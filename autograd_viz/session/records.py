@@ -19,13 +19,14 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
 
 __all__ = [
-    "NodeKey", "EVENT_NONFINITE", "Stats", "ParamStats", "Histogram", "Event", "NodeInfo",
+    "NodeKey", "EVENT_NONFINITE", "Stats", "StatsTable", "ParamStats", "Histogram", "Event", "NodeInfo",
     "GraphStructure", "RunInfo", "RunEnd", "IterationRecord",
 ]
 
@@ -104,6 +105,62 @@ class Stats:
                 and self.nan_count == other.nan_count and self.inf_count == other.inf_count)
 
     __hash__ = None  # mutable, compared by content
+
+
+class StatsTable(Mapping):
+    """Many :class:`Stats` by key, held as two arrays: what a recorder builds for the node
+    statistics of an iteration, and what the writer stores as is (one row of bytes per
+    table, no per-value work). Reads as a read-only ``{key: Stats}`` mapping and compares
+    equal to a dict with equal entries.
+
+    ``keys``: a tuple of node keys; ``floats``: float64 ``(len(keys), 5)`` in
+    :attr:`Stats.FLOAT_FIELDS` order; ``counts``: int64 ``(len(keys), 2)`` in
+    :attr:`Stats.COUNT_FIELDS` order (non-negative).
+    """
+
+    __slots__ = ("keys_", "floats", "counts", "_index")
+
+    def __init__(self, keys, floats, counts) -> None:
+        keys = tuple(keys)
+        for key in keys:
+            _check_key(key, "node key")
+        floats = np.ascontiguousarray(floats, dtype=np.float64)
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        n = len(keys)
+        if floats.shape != (n, len(Stats.FLOAT_FIELDS)) or counts.shape != (n, len(Stats.COUNT_FIELDS)):
+            raise ValueError(f"a StatsTable of {n} keys needs floats of shape "
+                             f"({n}, {len(Stats.FLOAT_FIELDS)}) and counts of shape "
+                             f"({n}, {len(Stats.COUNT_FIELDS)}), got {floats.shape} and "
+                             f"{counts.shape}")
+        if counts.size and counts.min() < 0:
+            raise ValueError("StatsTable counts must not be negative")
+        self.keys_ = keys
+        self.floats = floats
+        self.counts = counts
+        self._index = None
+
+    def _row(self, i: int) -> Stats:
+        f = self.floats[i].tolist()
+        c = self.counts[i].tolist()
+        return Stats(norm=f[0], mean=f[1], std=f[2], min=f[3], max=f[4],
+                     nan_count=c[0], inf_count=c[1])
+
+    def __getitem__(self, key) -> Stats:
+        index = self._index
+        if index is None:
+            index = self._index = {k: i for i, k in enumerate(self.keys_)}
+        return self._row(index[key])
+
+    def __iter__(self):
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
+
+    def __repr__(self) -> str:
+        return f"StatsTable({len(self.keys_)} entries)"
+
+    __hash__ = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -339,7 +396,8 @@ class IterationRecord:
     - ``loss``: the loss value (``None`` if not known; NaN is kept as NaN);
     - ``metrics``: other scalars by name (accuracy, learning rate, ...);
     - ``structure_id``: the :class:`GraphStructure` this iteration's backward graph had;
-    - ``node_stats``: gradient statistics per graph node key;
+    - ``node_stats``: gradient statistics per graph node key (a dict, or a :class:`StatsTable`,
+      which the writer stores without per-value work);
     - ``param_stats``: per parameter name;
     - ``value_histograms`` / ``grad_histograms``: per parameter name, usually only every few
       iterations (empty dicts in between);

@@ -30,7 +30,7 @@ import numpy as np
 from .arrays import encode_array, encode_shape, narrow_counts
 from .errors import InvalidRecordError, SessionExistsError, SessionWriteError
 from .records import GraphStructure, IterationRecord, ParamStats, RunEnd, RunInfo, Stats, \
-    Histogram, Event
+    StatsTable, Histogram, Event
 from .schema import (APPLICATION_ID, FORMAT_VERSION, HISTOGRAM_KINDS, PRESENT_GRAD,
                      PRESENT_UPDATE_NORM, PRESENT_UPDATE_RATIO, SCHEMA_SQL)
 
@@ -82,6 +82,7 @@ class SessionWriter:
         self._structures: dict[str, str] = {}   # id -> canonical JSON
         self._structure_objects: dict[str, GraphStructure] = {}  # id -> the object added
         self._keysets: dict[str, int] = {}      # keys JSON -> keysets.id
+        self._key_texts: dict[tuple, str] = {}  # tuple of keys -> its JSON (recent ones)
         self.run = run if run is not None else RunInfo()
         self.run.format_version = FORMAT_VERSION
         self._prepare_path(overwrite)
@@ -218,7 +219,7 @@ class SessionWriter:
                     self.path, f"iteration {it} names structure {record.structure_id!r}, which "
                     f"was never added (call add_structure first)")
             try:
-                rows = _encode(it, record)
+                rows = _encode(it, record, self._keys_json)
             except (TypeError, ValueError) as exc:
                 raise InvalidRecordError(self.path, f"iteration {it}: {exc}") from exc
             new_keysets: dict[str, int] = {}
@@ -235,6 +236,15 @@ class SessionWriter:
                     from exc
             self._keysets.update(new_keysets)
             self._last_iteration = it
+
+    def _keys_json(self, keys: tuple) -> str:
+        """JSON of a key list, remembered: iterations of one structure repeat the same keys."""
+        text = self._key_texts.get(keys)
+        if text is None:
+            if len(self._key_texts) > 64:
+                self._key_texts.clear()
+            text = self._key_texts[keys] = _json(list(keys))
+        return text
 
     def _keyset(self, conn, keys_json: str, new: dict[str, int]) -> int:
         found = self._keysets.get(keys_json)
@@ -256,13 +266,16 @@ class SessionWriter:
                 conn.execute(f"INSERT INTO {table}(iteration, keyset, floats, counts) "
                              f"VALUES (?, ?, ?, ?)",
                              (it, self._keyset(conn, keys_json, new_keysets), floats, counts))
-        conn.executemany("INSERT INTO histograms(iteration, kind, name, edges_dtype, edges, "
-                         "counts_dtype, counts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         rows["histograms"])
-        conn.executemany("INSERT INTO events(iteration, kind, node_key, op, source, message) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", rows["events"])
-        conn.executemany("INSERT INTO snapshots(iteration, name, dtype, shape, data) "
-                         "VALUES (?, ?, ?, ?, ?)", rows["snapshots"])
+        if rows["histograms"]:
+            conn.executemany("INSERT INTO histograms(iteration, kind, name, edges_dtype, edges, "
+                             "counts_dtype, counts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             rows["histograms"])
+        if rows["events"]:
+            conn.executemany("INSERT INTO events(iteration, kind, node_key, op, source, message) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", rows["events"])
+        if rows["snapshots"]:
+            conn.executemany("INSERT INTO snapshots(iteration, name, dtype, shape, data) "
+                             "VALUES (?, ?, ?, ?, ?)", rows["snapshots"])
 
     # ---------------------------------------------------------------------------------------
     # closing
@@ -309,15 +322,30 @@ class SessionWriter:
 # -------------------------------------------------------------------------------------------
 # encoding one record into rows (pure, no database)
 
+_FLOAT = float
+
+
 def _stats_floats(s: Stats) -> list[float]:
-    return [_float(getattr(s, f), f"stats.{f}") for f in Stats.FLOAT_FIELDS]
+    vals = [s.norm, s.mean, s.std, s.min, s.max]
+    for v in vals:
+        if type(v) is not _FLOAT:          # the common case (Python floats) costs no calls
+            return [_float(getattr(s, f), f"stats.{f}") for f in Stats.FLOAT_FIELDS]
+    return vals
 
 
 def _stats_counts(s: Stats) -> list[int]:
+    a, b = s.nan_count, s.inf_count
+    if type(a) is int and type(b) is int and a >= 0 and b >= 0:
+        return [a, b]
     return [_count(getattr(s, f), f"stats.{f}") for f in Stats.COUNT_FIELDS]
 
 
-def _encode(it: int, record: IterationRecord) -> dict:
+def _encode(it: int, record: IterationRecord, keys_json=None) -> dict:
+    """The rows of one iteration (no database work). ``keys_json(tuple_of_keys)`` gives a
+    key list's JSON (the writer's cache); default: encode it here."""
+    if keys_json is None:
+        def keys_json(keys):
+            return _json(list(keys))
     rows: dict = {}
     scalars = {"loss": _optional_float(record.loss, "loss"),
                "metrics": {_key_str(k, "metric name"): _float(v, f"metric {k!r}")
@@ -326,15 +354,22 @@ def _encode(it: int, record: IterationRecord) -> dict:
     rows["iteration"] = (it, _float(record.wall_time, "wall_time"), record.structure_id,
                          _json(scalars))
 
-    if record.node_stats:
+    node_stats = record.node_stats
+    if isinstance(node_stats, StatsTable):
+        # Already two checked arrays: stored as they are.
+        if len(node_stats):
+            rows["node_stats"] = (keys_json(node_stats.keys_),
+                                  node_stats.floats.astype("<f8", copy=False).tobytes(),
+                                  node_stats.counts.astype("<i8", copy=False).tobytes())
+    elif node_stats:
         keys, floats, counts = [], [], []
-        for key, s in record.node_stats.items():
+        for key, s in node_stats.items():
             if not isinstance(s, Stats):
                 raise TypeError(f"node_stats[{key!r}] must be Stats, got {type(s).__name__}")
             keys.append(_key(key, "node key"))
             floats.append(_stats_floats(s))
             counts.append(_stats_counts(s))
-        rows["node_stats"] = (_json(keys), np.asarray(floats, "<f8").tobytes(),
+        rows["node_stats"] = (keys_json(tuple(keys)), np.asarray(floats, "<f8").tobytes(),
                               np.asarray(counts, "<i8").tobytes())
 
     if record.param_stats:
@@ -353,17 +388,24 @@ def _encode(it: int, record: IterationRecord) -> dict:
                 grad_floats, grad_counts = _stats_floats(p.grad), _stats_counts(p.grad)
             else:
                 grad_floats, grad_counts = [nan] * len(Stats.FLOAT_FIELDS), [0, 0]
-            if p.update_norm is not None:
+            upd, ratio, wn = p.update_norm, p.update_ratio, p.weight_norm
+            if upd is not None:
                 present |= PRESENT_UPDATE_NORM
-            if p.update_ratio is not None:
+                if type(upd) is not _FLOAT:
+                    upd = _float(upd, "update_norm")
+            if ratio is not None:
                 present |= PRESENT_UPDATE_RATIO
-            upd = _optional_float(p.update_norm, "update_norm")
-            ratio = _optional_float(p.update_ratio, "update_ratio")
-            floats.append(grad_floats + [_float(p.weight_norm, "weight_norm"),
-                                         nan if upd is None else upd,
-                                         nan if ratio is None else ratio])
-            counts.append(grad_counts + [present])
-        rows["param_stats"] = (_json(keys), np.asarray(floats, "<f8").tobytes(),
+                if type(ratio) is not _FLOAT:
+                    ratio = _float(ratio, "update_ratio")
+            if type(wn) is not _FLOAT:
+                wn = _float(wn, "weight_norm")
+            grad_floats.append(wn)
+            grad_floats.append(nan if upd is None else upd)
+            grad_floats.append(nan if ratio is None else ratio)
+            floats.append(grad_floats)
+            grad_counts.append(present)
+            counts.append(grad_counts)
+        rows["param_stats"] = (keys_json(tuple(keys)), np.asarray(floats, "<f8").tobytes(),
                                np.asarray(counts, "<i8").tobytes())
 
     rows["histograms"] = []

@@ -230,3 +230,34 @@ def test_lenet_reaches_95_percent_on_the_digits():
 
     result = quiet(main)
     assert result["test_accuracy"] >= 0.95, result
+
+
+def test_lenet_trains_on_mnist_idx_files(tmp_path):
+    """``--mnist DIR`` end to end, on small IDX files written here (gzipped, as distributed)."""
+    from samples.lenet import main
+    from tests_samples_idx import write_mnist_dir
+
+    write_mnist_dir(tmp_path, n_train=40, n_test=10, compress=True)
+    result = quiet(main, "--mnist", str(tmp_path), "--steps", "2", "--batch-size", "8")
+    assert result["steps"] == 2 and 0.0 <= result["test_accuracy"] <= 1.0
+
+
+# --- determinism --------------------------------------------------------------------
+
+@pytest.mark.parametrize("module, argv", [
+    ("lenet", ["--steps", "3"]),
+    ("nan_hunt", ["--steps", "5"]),
+    ("custom_function", ["--steps", "5"]),
+    ("char_rnn", ["--steps", "2", "--seq-len", "20"]),
+])
+def test_same_seed_same_run_other_seed_other_run(module, argv):
+    import importlib
+
+    main = importlib.import_module(f"samples.{module}").main
+    first = quiet(main, *argv)
+    again = quiet(main, *argv)
+    other = quiet(main, *argv, "--seed", "1")
+    key = "test_accuracy" if module == "lenet" else "loss"
+    assert first[key] == again[key]
+    assert first["loss" if "loss" in first else key] != other["loss" if "loss" in other else key] \
+        or first != other

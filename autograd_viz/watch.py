@@ -59,6 +59,17 @@ _isfinite = math.isfinite
 PENDING_MAX = 1 << 20
 
 
+_ACC = [None]     # engine's AccumulateGrad class (the only node with a .variable)
+
+
+def _accumulate_grad_class():
+    acc = _ACC[0]
+    if acc is None:
+        from engine.autograd.node import AccumulateGrad
+        acc = _ACC[0] = AccumulateGrad
+    return acc
+
+
 def _any_bad(stats_list) -> bool:
     """Does any Stats in the list (None entries ignored) hold a NaN/Inf or a non-finite
     norm? (A quick test before :func:`nonfinite_kind` says which.)"""
@@ -490,8 +501,9 @@ class Session:
         seqs = []
         leaves = []
         named = True
+        acc = _accumulate_grad_class()
         for n in order:
-            var = getattr(n, "variable", None)
+            var = n.variable if type(n) is acc else None
             if var is not None:
                 pname = param_name(var)
                 if pname is None:
@@ -709,7 +721,8 @@ class Session:
         quiet = ctl._stop is None and ctl._mode == _RUN and not ctl.breakpoints._active
         s_in = self._stats_in(ev.grads_in, quiet)
         self._node_in[key] = s_in
-        var = getattr(ev.node, "variable", None)
+        node = ev.node
+        var = node.variable if type(node) is _ACC[0] else None
         if var is not None:
             # .grad is None now (and no hook may change what arrives): after the
             # accumulation it holds exactly this gradient, whose stats we have.

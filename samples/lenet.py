@@ -136,7 +136,8 @@ def main(argv=None) -> dict:
 
     seconds = time.perf_counter() - start
     print(f"test accuracy: {100 * accuracy:.2f}% after {step} steps in {seconds:.1f} s")
-    return {"test_accuracy": accuracy, "steps": step, "seconds": seconds}
+    return {"test_accuracy": accuracy, "loss": running_loss / batches, "steps": step,
+            "seconds": seconds}
 
 
 if __name__ == "__main__":

@@ -456,19 +456,34 @@ def _uniform_counts(flat: np.ndarray, lo: float, hi: float, bins: int) -> np.nda
 
     Same rule and same edges as numpy: the edges are ``linspace(lo, hi, bins + 1)`` in
     the array's dtype; value v goes to bin i when ``edges[i] <= v < edges[i + 1]`` (the
-    last bin also takes ``hi``). A scaled estimate of i is corrected by one against the
-    edges, as numpy does, so values within rounding of an edge land where numpy puts them.
+    last bin also takes ``hi``). The bin is estimated from the scaled value; only values
+    whose estimate lies within rounding of a bin boundary (``tol``: a bound on the edges'
+    and the arithmetic's rounding, in bins) are checked against the edges themselves.
     """
-    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=np.result_type(lo, hi, flat))
+    dt = np.result_type(lo, hi, flat)
+    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=dt)
     scale = bins / (hi - lo)
+    eps = float(np.finfo(dt).eps)
+    tol = 8.0 * eps * (max(abs(lo), abs(hi)) * scale + bins) + 1e-9
     counts = np.zeros(bins, dtype=np.intp)
     last = bins - 1
     for i in range(0, flat.size, _HIST_BLOCK):
-        v = flat[i:i + _HIST_BLOCK].astype(edges.dtype, copy=False)
-        idx = ((v - lo) * scale).astype(np.intp)
+        v = flat[i:i + _HIST_BLOCK].astype(dt, copy=False)
+        f = v - lo
+        f *= scale
+        idx = f.astype(np.intp)
         np.minimum(idx, last, out=idx)
-        idx -= v < edges[idx]                               # estimate one too high
-        idx += (v >= edges[idx + 1]) & (idx != last)        # estimate one too low
+        if tol >= 0.25:
+            near = slice(None)                               # too coarse: check all
+        else:
+            f -= idx                                         # position inside the bin
+            near = np.flatnonzero((f < tol) | (f > 1.0 - tol))
+        if near is not None:
+            vn = v[near]
+            k = idx[near]
+            k -= vn < edges[k]                               # estimate one too high
+            k += (vn >= edges[k + 1]) & (k != last)          # estimate one too low
+            idx[near] = k
         counts += np.bincount(idx, minlength=bins)
     return counts
 

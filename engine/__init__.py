@@ -7,6 +7,13 @@ for the autograd-viz debugger and pays nothing when nobody listens.
 
 __version__ = "0.1.0"
 
+import warnings as _warnings
+
+# PyTorch computes log(0) = -inf, exp(1000) = inf and 0/0 = nan silently; numpy warns. Silence
+# the warnings numpy raises inside engine code only (users' own numpy calls still warn); the
+# debugger, not a console warning, is where a non-finite value should be found.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine(\.|$)")
+
 from .dtypes import (dtype, float32, float64, float16, bfloat16, int64, int32, int16, int8,  # noqa
                      uint8, bool_ as bool, get_default_dtype, set_default_dtype)
 from .size import Size  # noqa: F401

@@ -13,6 +13,7 @@ variable that holds them when one can be found.
 from __future__ import annotations
 
 import sys
+import weakref
 
 from .source import skip_prefixes, _is_skipped
 
@@ -23,11 +24,12 @@ class ModuleTracker:
     """Module paths and parameter names; see the module docstring."""
 
     def __init__(self):
+        # Keyed by id; an entry goes when its object is freed (ids are reused), and the
+        # tracker never keeps a module or tensor alive itself.
         self._paths: dict[int, str] = {}      # id(module) -> path
         self._param_names: dict[int, str] = {}  # id(tensor) -> name
-        self._keep: list = []                 # strong refs so ids stay unique
         self._tried: set[int] = set()         # leaves name_leaves already looked for
-        self._roots: list = []
+        self._roots: list = []                # weak references to the root models
         self.stack: list[str] = []            # module paths being run (innermost last)
         self._handles: list = []
 
@@ -67,9 +69,10 @@ class ModuleTracker:
         if self.stack:                       # an unregistered child: name it under its parent
             path = f"{self.stack[-1]}.{type(module).__name__}" if self.stack[-1] else type(module).__name__
             self._paths[id(module)] = path
-            self._keep.append(module)
+            weakref.finalize(module, self._paths.pop, id(module), None)
             return path
-        prefix = "" if not self._roots else type(module).__name__
+        live_root = any(r() is not None for r in self._roots)
+        prefix = type(module).__name__ if live_root else ""
         self.add_model(module, prefix)
         return self._paths[id(module)]
 
@@ -77,16 +80,17 @@ class ModuleTracker:
 
     def add_model(self, model, prefix: str = "") -> None:
         """Register ``model``'s module paths and parameter names (``prefix.name``)."""
-        self._roots.append(model)
-        self._keep.append(model)
+        self._roots = [r for r in self._roots if r() is not None] + [weakref.ref(model)]
         for name, m in model.named_modules():
             full = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            self._paths.setdefault(id(m), full)
+            if id(m) not in self._paths:
+                self._paths[id(m)] = full
+                weakref.finalize(m, self._paths.pop, id(m), None)
         for name, p in model.named_parameters():
             full = f"{prefix}.{name}" if prefix else name
             if id(p) not in self._param_names:
                 self._param_names[id(p)] = full
-                self._keep.append(p)
+                self._watch_tensor(p)
 
     def module_path(self) -> str:
         """Path of the innermost running module ('' when none)."""
@@ -99,7 +103,18 @@ class ModuleTracker:
     def set_param_name(self, tensor, name: str) -> None:
         if id(tensor) not in self._param_names:
             self._param_names[id(tensor)] = name
-            self._keep.append(tensor)
+            if id(tensor) not in self._tried:   # name_leaves already watches those
+                self._watch_tensor(tensor)
+
+    def _watch_tensor(self, tensor) -> None:
+        """Forget ``tensor``'s name when it is freed (its id may then be reused). Never
+        keep it alive: a script that makes a new leaf each iteration (an input that
+        requires grad, for saliency or adversarial steps) would hold every batch."""
+        weakref.finalize(tensor, self._forget, id(tensor))
+
+    def _forget(self, key: int) -> None:
+        self._param_names.pop(key, None)
+        self._tried.discard(key)
 
     def name_leaves(self, tensors) -> None:
         """Name unnamed leaf tensors after user variables that hold them (locals of the
@@ -110,7 +125,7 @@ class ModuleTracker:
             return
         for t in want.values():           # look each leaf up once, not every pass
             self._tried.add(id(t))
-            self._keep.append(t)
+            self._watch_tensor(t)
         prefixes = skip_prefixes()
         f = sys._getframe(1)
         while f is not None and _is_skipped(f.f_code.co_filename, prefixes):

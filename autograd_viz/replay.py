@@ -134,12 +134,16 @@ class ReplaySession:
         self.current: int | None = None
         self.iteration_changed = Signal("replay.iteration_changed")
         self.appended = Signal("replay.appended")
-        self._load_all()
-        end = self.reader.end
-        self.state.set_mode("finished" if end is not None else "running",
-                            end.status if end is not None else "recording")
-        if self.iterations:
-            self.goto(self.iterations[-1])
+        try:
+            self._load_all()
+            end = self.reader.end
+            self.state.set_mode("finished" if end is not None else "running",
+                                end.status if end is not None else "recording")
+            if self.iterations:
+                self.goto(self.iterations[-1])
+        except BaseException:  # a file that opened but cannot be read: do not leak it
+            self.reader.close()
+            raise
 
     # -- loading ---------------------------------------------------------------------
 
@@ -198,7 +202,7 @@ class ReplaySession:
         self.stats.clear()
         self.health.clear()
         self.graph.begin_pass(iteration)
-        ran = []
+        by_key = {}  # the nodes that ran in this iteration: their recorded gradients
         for key in list(g.nodes):
             shapes = g.nodes[key].get("shapes") or [()]
             grads = []
@@ -206,8 +210,7 @@ class ReplaySession:
                 s = rec.node_stats.get(node_stat_key(key, i))
                 grads.append(None if s is None else model_stats(s, _numel(shape)))
             if any(x is not None for x in grads):
-                ran.append((g.nodes[key].get("seq", -1), key, grads))
-        by_key = {key: grads for _, key, grads in ran}
+                by_key[key] = grads
         for key in engine_order(g):
             grads = by_key.get(key)
             if grads is None:

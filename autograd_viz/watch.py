@@ -16,12 +16,22 @@ with no optimizer (manual updates under ``no_grad``) has its iteration closed wh
 next backward pass starts. Leaving the ``with`` (or ``detach()``) removes the listener
 and the hooks: the engine is exactly as before.
 
-Cost per event is kept small: a node's gradient statistics are computed once per pass
-(a gradient sent by one node and received unchanged by the next is reduced once),
-parameter statistics once per iteration, histograms every ``hist_every`` iterations.
-While nobody steps or sets a breakpoint, node events only append to a per-pass log that
-is applied to the models in bulk when the pass ends; a checkpoint that may pause applies
-it first, so a paused GUI always sees the models up to the node it stopped at.
+Cost per event is kept small (``benchmarks/watch_overhead.py`` measures it):
+
+- a gradient's statistics are computed once per pass: one sent by a node and received
+  unchanged by the next is reduced once, and a view or transpose of a received gradient
+  (what a view's backward sends) shares the received one's statistics;
+- while nobody steps or sets a breakpoint (a *quiet* pass), small gradients are only
+  queued, and their statistics filled all at once by a batched reduction
+  (:func:`~autograd_viz.models.stats.fill_stats`) before anyone reads them: at the end of
+  the pass, or at the first checkpoint that may pause. The non-finite origin of a quiet
+  pass is found then too, from the pass log in execution order;
+- node events only append to that per-pass log, applied to the models in bulk when the
+  pass ends; a checkpoint that may pause applies it first, so a paused GUI always sees
+  the models up to the node it stopped at;
+- a pass with the structure of the last one is recognized by a fingerprint of the walk
+  and reuses its keys; parameter statistics and the optimizer step's size come from one
+  snapshot buffer per iteration; histograms are taken every ``hist_every`` iterations.
 
 Note: ``import autograd_viz.watch as m`` gives the *function* ``autograd_viz.watch``
 (the package re-exports it under the module's name); use
@@ -45,7 +55,8 @@ from .models.health import HealthModel, HealthThresholds
 from .models.history import HistoryModel
 from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, array_nonfinite,
                            batchable, compute_histogram, compute_stats, compute_stats_many,
-                           diff_norms, fill_stats, pending_stats, same_elements_owner)
+                           diff_norms, fill_stats, pending_stats, same_elements_owner,
+                           snapshot_arrays, step_stats)
 from .module_tracker import ModuleTracker
 from .provenance import FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, nonfinite_kind
 from . import source as _source
@@ -308,6 +319,7 @@ class Session:
         self._grad_stats: dict = {}      # param name -> Stats of .grad after the last pass
         self._grad_hists: dict = {}      # param name -> Histogram of .grad after the last pass
         self._before: dict = {}          # param name -> copy of its values before the update
+        self._before_flat = None         # (names, one buffer of all those copies) or None
         self._leaf_marks: dict = {}      # param name -> _marks() at the end of the last pass
         self._bw_report = False          # a backward origin reported this pass
         self._fw_checking = self.config.forward_check
@@ -870,7 +882,7 @@ class Session:
             self._seen_optimizer = True
             self._begin_iteration_if_needed()
             mods = self.modules
-            before = {}
+            names = []
             for i, p in enumerate(ev.params):
                 name = mods.param_name(p)
                 if name is None:
@@ -878,9 +890,12 @@ class Session:
                     mods.set_param_name(p, name)
                 self._leaf_vars.setdefault(name, p)
                 self.stats._tensors[name] = p
-                d = p._data
-                before[name] = array_module(d).array(d, copy=True)
-            self._before = before
+                names.append(name)
+            copies, flat = snapshot_arrays([p._data for p in ev.params])
+            self._before = dict(zip(names, copies))
+            # One buffer holding every value before the step, in the order of names (the
+            # close of the iteration measures the step on it in one go).
+            self._before_flat = (tuple(names), flat) if flat is not None else None
             return
         if ev.phase == "end":
             self._close_iteration(checkpoint=True)
@@ -899,12 +914,23 @@ class Session:
             names = list(self._leaf_vars)
             leaf_vars = [self._leaf_vars[n] for n in names]
             datas = [v._data for v in leaf_vars]
-            wstats = compute_stats_many(datas)
-            before = self._before
-            stepped = [i for i, (name, d) in enumerate(zip(names, datas))
-                       if (old := before.get(name)) is not None and old.shape == d.shape]
-            upds = dict(zip(stepped, diff_norms([datas[i] for i in stepped],
-                                                [before[names[i]] for i in stepped])))
+            both = None
+            bf = self._before_flat
+            if (bf is not None and len(bf[0]) == len(names) and set(bf[0]) == set(names)
+                    and all(self._before[n].shape == self._leaf_vars[n]._data.shape for n in bf[0])):
+                # The common case: every parameter stepped; one pass gives both.
+                both = step_stats([self._leaf_vars[n]._data for n in bf[0]], bf[1])
+            if both is not None:
+                pos = {n: i for i, n in enumerate(bf[0])}
+                wstats = [both[0][pos[n]] for n in names]
+                upds = {i: both[1][pos[n]] for i, n in enumerate(names)}
+            else:
+                wstats = compute_stats_many(datas)
+                before = self._before
+                stepped = [i for i, (name, d) in enumerate(zip(names, datas))
+                           if (old := before.get(name)) is not None and old.shape == d.shape]
+                upds = dict(zip(stepped, diff_norms([datas[i] for i in stepped],
+                                                    [before[names[i]] for i in stepped])))
             grad_stats = self._grad_stats
             hists = self._grad_hists
             checks = []
@@ -948,6 +974,7 @@ class Session:
         self._grad_stats = {}
         self._grad_hists = {}
         self._before = {}
+        self._before_flat = None
         self._leaf_marks = {}
         self._iter_reports = []
         self._iter_started = False

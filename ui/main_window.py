@@ -723,6 +723,11 @@ class MainWindow(QtWidgets.QMainWindow):
         from . import export
         filters = {"png": "PNG images (*.png)", "svg": "SVG images (*.svg)", "csv": "CSV files (*.csv)"}
         default = {"png": "graph.png", "svg": "graph.svg", "csv": "statistics.csv"}[kind]
+        if kind in ("png", "svg") and not self.graph_view.graph_scene.spec:
+            # a blank picture saved without a word would look like a bug
+            show_error(self, f"Export {kind.upper()}", "there is no graph to export yet: run a "
+                       "script or open a session first")
+            return
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", default, filters[kind])
         if not path:
             return

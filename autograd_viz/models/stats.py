@@ -26,7 +26,8 @@ from ..signals import Signal
 __all__ = [
     "Stats", "Histogram", "ParamStats", "StatsModel", "NodeStats", "EMPTY_STATS",
     "compute_stats", "compute_stats_many", "compute_histogram", "array_module", "to_host",
-    "l2_norm", "diff_norms", "fast_sum", "fill_stats", "pending_stats", "batchable", "array_nonfinite", "same_elements_owner",
+    "l2_norm", "diff_norms", "fast_sum", "fill_stats", "pending_stats", "batchable",
+    "snapshot_arrays", "step_stats", "array_nonfinite", "same_elements_owner",
 ]
 
 
@@ -160,8 +161,9 @@ def compute_stats(arr) -> Stats:
                 var = ss / n - mean * mean
                 if var <= CANCEL * mean * mean and n > 1:   # cancellation: compute exactly
                     var = float(flat.var(dtype=np.float64))
-                return Stats(n, _sqrt(ss), mean, _sqrt(var) if var > 0.0 else 0.0,
-                             float(_minr(flat)), float(_maxr(flat)), 0, 0)
+                lo, hi = float(_minr(flat)), float(_maxr(flat))
+                return Stats(n, _sqrt(ss), lo if mean < lo else (hi if mean > hi else mean),
+                             _sqrt(var) if var > 0.0 else 0.0, lo, hi, 0, 0)
     return _compute_stats_general(arr)
 
 
@@ -259,25 +261,70 @@ def fill_stats(pairs) -> None:
         np.cumsum(sizes[:-1], out=starts[1:])
         buf, sq = _scratch_buffers(dt, int(starts[-1]) + sizes[-1])
         np.concatenate(arrs, axis=None, out=buf)
-        mins = np.minimum.reduceat(buf, starts).tolist()
-        maxs = np.maximum.reduceat(buf, starts).tolist()
-        sums = np.add.reduceat(buf, starts).tolist()
-        np.multiply(buf, buf, out=sq)
-        sss = np.add.reduceat(sq, starts).tolist()
-        for (st, a), n, s, ss, lo, hi in zip(items, sizes, sums, sss, mins, maxs):
-            mean = s / n
-            var = ss / n - mean * mean
-            if not _isfinite(ss) or (var <= CANCEL * mean * mean and n > 1):
-                _copy_stats(st, compute_stats(a))
-                continue
-            st.n = n
-            st.norm = _sqrt(ss)
-            st.mean = mean
-            st.std = _sqrt(var) if var > 0.0 else 0.0
-            st.min = lo
-            st.max = hi
-            st.nan = 0
-            st.inf = 0
+        _segment_stats(buf, sq, starts, sizes, [st for st, _ in items], arrs)
+
+
+def _segment_stats(buf, sq, starts, sizes, out, arrs) -> None:
+    """Fill the Stats ``out[j]`` of segment j of ``buf`` (``sq``: scratch of buf's size;
+    ``arrs[j]``: the segment's own array, for the rare exact recomputation)."""
+    mins = np.minimum.reduceat(buf, starts).tolist()
+    maxs = np.maximum.reduceat(buf, starts).tolist()
+    sums = np.add.reduceat(buf, starts).tolist()
+    np.multiply(buf, buf, out=sq)
+    sss = np.add.reduceat(sq, starts).tolist()
+    for st, a, n, s, ss, lo, hi in zip(out, arrs, sizes, sums, sss, mins, maxs):
+        mean = s / n
+        var = ss / n - mean * mean
+        if not _isfinite(ss) or (var <= CANCEL * mean * mean and n > 1):
+            _copy_stats(st, compute_stats(a))
+            continue
+        st.n = n
+        st.norm = _sqrt(ss)
+        st.mean = lo if mean < lo else (hi if mean > hi else mean)   # rounding: keep in range
+        st.std = _sqrt(var) if var > 0.0 else 0.0
+        st.min = lo
+        st.max = hi
+        st.nan = 0
+        st.inf = 0
+
+
+def snapshot_arrays(arrays):
+    """Copies of ``arrays`` taken together (before an optimizer step): ``(copies, flat)``
+    where ``flat`` is the one buffer the :func:`batchable` arrays were copied into (in
+    order; ``None`` unless they all were, with one dtype) and ``copies[i]`` a view of it
+    shaped like ``arrays[i]``. Otherwise each array is copied on its own device."""
+    if len(arrays) > 1 and all(batchable(a) for a in arrays) \
+            and all(a.dtype == arrays[0].dtype for a in arrays):
+        flat = np.concatenate(arrays, axis=None)
+        copies, o = [], 0
+        for a in arrays:
+            copies.append(flat[o:o + a.size].reshape(a.shape))
+            o += a.size
+        return copies, flat
+    return [array_module(a).array(a, copy=True) for a in arrays], None
+
+
+def step_stats(news, flat_before):
+    """``(compute_stats_many(news), diff_norms(news, before))`` when ``flat_before`` is the
+    :func:`snapshot_arrays` buffer of the same arrays' earlier values: one concatenation
+    of the new values serves both (segmented min/max/sums, then the difference's squares).
+    Returns None when the arrays no longer fit that buffer (shapes or dtype changed)."""
+    if flat_before is None or not news or not all(batchable(a) for a in news):
+        return None
+    dt = flat_before.dtype
+    sizes = [a.size for a in news]
+    if sum(sizes) != flat_before.size or any(a.dtype != dt for a in news):
+        return None
+    starts = np.zeros(len(sizes), dtype=np.intp)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    buf, sq = _scratch_buffers(dt, flat_before.size)
+    np.concatenate(news, axis=None, out=buf)
+    stats = [Stats.__new__(Stats) for _ in news]
+    _segment_stats(buf, sq, starts, sizes, stats, news)
+    np.subtract(buf, flat_before, out=sq)
+    np.multiply(sq, sq, out=sq)
+    norms = [_sqrt(x) for x in np.add.reduceat(sq, starts).tolist()]
+    return stats, norms
 
 
 def _copy_stats(dst: Stats, src: Stats) -> None:

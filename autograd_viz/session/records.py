@@ -123,7 +123,8 @@ class StatsTable(Mapping):
     def __init__(self, keys, floats, counts) -> None:
         keys = tuple(keys)
         for key in keys:
-            _check_key(key, "node key")
+            if type(key) is not str:             # str keys (the usual) need no more checks
+                _check_key(key, "node key")
         floats = np.ascontiguousarray(floats, dtype=np.float64)
         counts = np.ascontiguousarray(counts, dtype=np.int64)
         n = len(keys)

@@ -1,6 +1,6 @@
 """Activation functions with PyTorch's backward nodes: ``LeakyReluBackward0``,
 ``EluBackward0``, ``GeluBackward0``, ``SiluBackward0``, ``SoftmaxBackward0``,
-``LogSoftmaxBackward0`` (relu, sigmoid and tanh are core ops).
+``LogSoftmaxBackward0``, ``SoftplusBackward0`` (relu, sigmoid and tanh are core ops).
 
 Backward formulas use engine ops, so ``create_graph=True`` differentiates them again.
 Softmax and log-softmax take a raw-numpy shortcut when no graph is being built (the
@@ -21,7 +21,7 @@ from ..ops._core import Node, SavedTensor, link, make, needs_grad, wrap_dim
 from ..ops.inplace import _inplace_unary
 
 __all__ = ["hardtanh", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "softmax",
-           "log_softmax", "erf", "softmin"]
+           "log_softmax", "erf", "softmin", "softplus"]
 
 
 def _float_input(x, op):
@@ -209,6 +209,34 @@ _silu_ = _inplace_unary(_silu)
 
 def silu(input, inplace=False):
     return _silu_(input) if inplace else _silu(input)
+
+
+# ---------------------------------------------------------------- softplus
+class SoftplusBackward0(Node):
+    """``sigmoid(beta x)`` below the threshold, 1 above it (0.5 at 0: the kinks of a
+    composite ``log1p(exp(-|x|)) + relu(x)`` would give 0 there)."""
+    __slots__ = ("self_", "beta", "threshold")
+    _saved_names = ("self_",)
+
+    def backward(self, g):
+        x = self.unpack(self.self_)
+        bx = x * self.beta
+        return where(bx > self.threshold, g, g * sigmoid(bx))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
+    a = _float_input(input, "softplus")
+    bx = a * beta
+    soft = np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)
+    if beta != 1:
+        soft = soft / beta
+    r = make(np.where(bx > threshold, a, soft).astype(a.dtype, copy=False))
+    if needs_grad(input):
+        n = SoftplusBackward0()
+        n.self_, n.beta, n.threshold = SavedTensor(input), beta, threshold
+        link(n, (input,), r)
+    return r
 
 
 # ---------------------------------------------------------------- softmax / log_softmax

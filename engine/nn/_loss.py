@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..ops import abs as abs_, clamp, exp, log1p, relu, sigmoid, where
-from ..ops._core import Node, SavedTensor, link, make, needs_grad
+from ..ops._core import Node, SavedTensor, link, make, needs_grad, promote_types
 from ..tensor import Tensor
 from ._activation import log_softmax
 
@@ -143,8 +143,9 @@ def _pair_loss(cls, input, target, reduction, values_fn, **attrs):
     _check_reduction(reduction)
     target = _as_target(target, input)
     a, b = input._data, target._data
-    if b.dtype != a.dtype and b.dtype.kind == "f" and a.dtype.kind == "f":
-        b = b.astype(np.promote_types(a.dtype, b.dtype))
+    if b.dtype != a.dtype:  # PyTorch's promotion: an integer target takes the input's dtype
+        rd = promote_types(a.dtype, b.dtype)
+        a, b = a.astype(rd, copy=False), b.astype(rd, copy=False)
     try:
         d = a - b
     except ValueError:
@@ -308,7 +309,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = xp.asarray(losses.sum() / total, dtype=a.dtype)
-                scale = w / total
+            # every target ignored: the loss is nan (0/0) but the gradient is zero (PyTorch)
+            scale = w / total if total != 0 else w
     r = make(out)
     if needs_grad(input):
         coef = xp.zeros(rows.shape, dtype=a.dtype)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import ops as _ops
 from ..ops import inplace as _inplace
 from ._activation import (elu, elu_, erf, gelu, hardtanh, leaky_relu, leaky_relu_,  # noqa
-                          log_softmax, relu6, silu, softmax, softmin)
+                          log_softmax, relu6, silu, softmax, softmin, softplus)
 from ._dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
 from ._embedding import embedding, one_hot  # noqa: F401
 from ._linear import bilinear, linear  # noqa: F401
@@ -50,14 +50,6 @@ def tanh(input):
 def logsigmoid(input):
     """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
     return -softplus(-input)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
-    bx = input * beta
-    soft = _ops.log1p(_ops.exp(-_ops.abs(bx))) + _ops.relu(bx)
-    out = soft / beta if beta != 1 else soft
-    return _ops.where(bx > threshold, input, out)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -203,5 +203,7 @@ def wrap_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        return (wrap_dim(dim, ndim),)
-    return tuple(sorted(wrap_dim(d, ndim) for d in dim))
+        dim = (dim,)
+    axes = tuple(sorted(wrap_dim(d, ndim) for d in dim))
+    # a 0-d tensor accepts dim 0 / -1 (as PyTorch does) but has no axis to reduce
+    return () if ndim == 0 else axes

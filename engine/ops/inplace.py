@@ -13,7 +13,7 @@ import numpy as np
 
 from . import arithmetic as A
 from . import unary as U
-from ._core import Node, as_tensor_arg, link, make, needs_grad
+from ._core import Node, as_tensor_arg, broadcast_check, link, make, needs_grad
 from .indexing import check_inplace, rebase_bases
 from ..tensor import Tensor
 
@@ -84,6 +84,7 @@ def _inplace_binary(x, other, op, ufunc, saves_self, **kw):
                 raise _cast_error(x._data.dtype, _promoted(x, other)) from None
             raise
         except ValueError:
+            broadcast_check(op.__name__ + "_", x._data, b)  # shapes that never broadcast
             raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the "
                                f"broadcast shape {list(np.broadcast_shapes(x._data.shape, np.shape(b)))}"
                                ) from None

@@ -128,7 +128,9 @@ class VarBackward0(Node):
         n = int(np.prod([x.shape[i] for i in self.axes])) if self.axes else 1
         g = _expand_grad(g, x._data.shape, self.axes, self.keepdim)
         centred = x - x.mean(self.axes, keepdim=True)
-        return g * centred * (2.0 / builtins.max(n - self.correction, 0))
+        dof = n - self.correction
+        # no degrees of freedom: the variance is nan and so is its gradient (PyTorch)
+        return g * centred * (2.0 / dof if dof > 0 else float("nan"))
 
 
 class StdBackward0(Node):
@@ -139,11 +141,15 @@ class StdBackward0(Node):
         x = self.unpack(self.self_)
         r = self.unpack(self.result)
         n = int(np.prod([x.shape[i] for i in self.axes])) if self.axes else 1
-        if not self.keepdim:
-            r = r.reshape(_kshape(x._data.shape, self.axes))
-        g = _expand_grad(g, x._data.shape, self.axes, self.keepdim)
+        shape = x._data.shape
+        if not self.keepdim and self.axes:
+            kshape = _kshape(shape, self.axes)
+            r, g = r.reshape(kshape), g.reshape(kshape)
+        # a zero std (constant input) has gradient 0 there, not 0/0 (PyTorch's masked_fill)
+        g_over_r = (g / r).masked_fill(r == 0, 0.0)
+        dof = n - self.correction
         centred = x - x.mean(self.axes, keepdim=True)
-        return g * centred / (r * builtins.max(n - self.correction, 0))
+        return g_over_r.expand(shape) * centred * (1.0 / dof if dof > 0 else float("nan"))
 
 
 def _var_args(dim, unbiased, keepdim, correction):
@@ -234,6 +240,8 @@ class _DimExtremumBackward(Node):
 
     def backward(self, g, g_idx=None):
         from .indexing import scatter_into_zeros
+        if not self.shape:  # 0-d input: its one element is the extremum
+            return g
         idx = self.indices
         if not self.keepdim:
             idx = np.expand_dims(idx, self.dim)
@@ -308,10 +316,14 @@ def _extremum(input, dim, keepdim, is_max, other):
             link(n, (input,), r)
         return r
     d = wrap_dim(dim, a.ndim)
-    idx = a.argmax(axis=d, keepdims=keepdim) if is_max else a.argmin(axis=d, keepdims=keepdim)
-    vals = np.take_along_axis(a, idx if keepdim else np.expand_dims(idx, d), axis=d)
-    if not keepdim:
-        vals = vals.squeeze(d)
+    if a.ndim == 0:  # dim 0 / -1 of a 0-d tensor: the value itself at index 0
+        idx = a.argmax()  # 0, on the array's own device
+        vals = a.copy()
+    else:
+        idx = a.argmax(axis=d, keepdims=keepdim) if is_max else a.argmin(axis=d, keepdims=keepdim)
+        vals = np.take_along_axis(a, idx if keepdim else np.expand_dims(idx, d), axis=d)
+        if not keepdim:
+            vals = vals.squeeze(d)
     r = make(vals)
     if needs_grad(input):
         n = MaxBackward0() if is_max else MinBackward0()

@@ -180,3 +180,23 @@ def test_missing_file(tmp_path):
     from autograd_viz.session import SessionError
     with pytest.raises(SessionError, match="missing.avz"):
         open_session(tmp_path / "missing.avz")
+
+
+def test_a_file_that_fails_to_load_is_closed(tmp_path, monkeypatch):
+    """open_session raising after the reader opened the file must not leave it open."""
+    from autograd_viz.replay import ReplaySession
+    from autograd_viz.session import SessionReader
+    path = tmp_path / "run.avz"
+    with watch(record=path) as s:
+        _train(s, iters=2)
+    s.recorder.close()
+    closed = []
+    real_close = SessionReader.close
+    monkeypatch.setattr(SessionReader, "close", lambda self: (closed.append(self), real_close(self)))
+
+    def broken_goto(self, iteration):
+        raise ValueError(f"iteration {iteration} is damaged")
+    monkeypatch.setattr(ReplaySession, "goto", broken_goto)
+    with pytest.raises(ValueError, match="damaged"):
+        open_session(path)
+    assert len(closed) == 1 and closed[0]._conn is None

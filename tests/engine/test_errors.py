@@ -190,3 +190,14 @@ def test_mat1_mat2_message_for_linear_layer_shapes():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied "
                                            r"\(1x1350 and 576x120\)"):
         engine.addmm(engine.ones(120), engine.ones(1, 1350), engine.ones(576, 120))
+
+
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_"])
+def test_inplace_broadcast_error_names_op_and_shapes(op):
+    """Without a graph, an in-place op on shapes that never broadcast raised numpy's bare
+    ValueError (from inside the handler meant to explain it)."""
+    with pytest.raises(RuntimeError) as e:
+        getattr(engine.ones(2, 3), op)(engine.ones(4))
+    msg = str(e.value)
+    assert "must match the size of tensor b (4) at non-singleton dimension 1" in msg
+    assert op in msg and "[2, 3]" in msg and "[4]" in msg

@@ -71,3 +71,13 @@ def isolated_settings(tmp_path, monkeypatch):
     QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat,
                              QtCore.QSettings.Scope.UserScope, str(tmp_path / "settings"))
     return tmp_path / "settings"
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings):
+    """A shown MainWindow with settings in a temporary folder (closed by qtbot)."""
+    from ui.main_window import MainWindow
+    w = MainWindow(QtCore.QSettings())
+    qtbot.addWidget(w)
+    w.show()
+    return w

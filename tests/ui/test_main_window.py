@@ -11,14 +11,6 @@ from ui.main_window import MainWindow
 from gui_helpers import fill_stats, lenet_structure, make_session, record_for, write_session_file
 
 
-@pytest.fixture
-def window(qtbot, isolated_settings):
-    w = MainWindow(QtCore.QSettings())
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
 def test_docks_menus_and_debugger_shortcuts(window):
     assert set(window.docks) == {"inspector", "parameters", "plots", "breakpoints", "timeline"}
     a = window.actions

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from .main_window import MainWindow
     from .samples_menu import sample_path
 
-    window = MainWindow()
+    window = MainWindow(ask_before_discard=True)
     window.show()
     if what == "sample":
         window.run_script(sample_path(target), args, start_paused=True)

@@ -46,12 +46,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
     sessionChanged = QtCore.Signal()
 
-    def __init__(self, settings: QtCore.QSettings | None = None, parent=None):
+    def __init__(self, settings: QtCore.QSettings | None = None, parent=None, *,
+                 ask_before_discard: bool = False):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("autograd-viz")
         self.resize(1400, 900)
         self.settings = settings or make_settings()
+        # the app asks before a closing window discards a recorded run; tests and
+        # benchmarks build windows without the question
+        self.ask_before_discard = ask_before_discard
         self.session = None
         self.layout_engine = LayoutEngine()
         self.bridge = ModelBridge(self)
@@ -754,8 +758,29 @@ class MainWindow(QtWidgets.QMainWindow):
             "see where gradients vanish or explode.")
 
     # ------------------------------------------------------------------ close
+    def _confirm_discard(self) -> bool:
+        """Offer to save a recorded run before it is discarded; False means 'do not close'."""
+        n = getattr(self.session, "unsaved_iterations", 0)
+        if not self.ask_before_discard or not n:
+            return True
+        Box = QtWidgets.QMessageBox
+        answer = Box.question(
+            self, "Save the recorded run?",
+            f"This run has {n} recorded iteration{'s' if n != 1 else ''} that will be lost "
+            "when the window closes. Save the session first?",
+            Box.StandardButton.Save | Box.StandardButton.Discard | Box.StandardButton.Cancel,
+            Box.StandardButton.Save)
+        if answer == Box.StandardButton.Save:
+            self.ask_save_session()
+            return getattr(self.session, "unsaved_iterations", 0) == 0
+        return answer == Box.StandardButton.Discard
+
     def closeEvent(self, event: QtGui.QCloseEvent):
-        """Save the layout, stop the timers, stop the training thread and wait for it."""
+        """Offer to save a recorded run, save the layout, stop the timers, stop the training
+        thread and wait for it."""
+        if not self._confirm_discard():
+            event.ignore()
+            return
         self.save_settings()
         self.refresh_timer.stop()
         self.auto_step_timer.stop()

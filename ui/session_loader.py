@@ -82,6 +82,7 @@ class LiveRun:
         self.script, self.args = script, list(args)
         self.recorder = None
         self.record_path = None
+        self.saved_iterations = 0  # iterations recorded when the user last saved
         self._tmpdir = None
         self.timeline_source = None
         if record:
@@ -125,6 +126,14 @@ class LiveRun:
         if self.record_path is None:
             raise ValueError("this run is not recorded")
         copy_session_file(self.record_path, path)
+        self.saved_iterations = self.history.iterations
+
+    @property
+    def unsaved_iterations(self) -> int:
+        """Recorded iterations the user has not saved (lost when the window closes)."""
+        if self.record_path is None:
+            return 0
+        return max(self.history.iterations - self.saved_iterations, 0)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Stop the script (a paused one too) and wait for its thread; True if it ended."""

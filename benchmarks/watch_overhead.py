@@ -8,7 +8,8 @@ Watched = statistics every iteration, histograms every 10 (the CLI's default). T
 modes are interleaved round by round (so drift in machine speed hits all alike); every
 round is timed on two clocks at once, wall time and this process's CPU time (steadier on a
 shared machine; run with OPENBLAS_NUM_THREADS=1 so BLAS threads do not blur it), and the
-median round of each mode is reported (the best round beside it), with the load average.
+median round of each mode is reported (the best round beside it, and the median over
+rounds of each round's ratio to that round's engine-alone time), with the load average.
 Targets (issue 4): watched <= 10% slower than alone, recorded <= 15%, session file <= 20 KB
 per iteration.
 """
@@ -130,9 +131,11 @@ def main(argv=None):
         best = {k: min(t[ci] for t in v) for k, v in times.items()}
         print(f" {clock} clock:")
         for k in modes:
+            # paired: the median over rounds of this round's time / that round's alone time
+            paired = statistics.median(t[ci] / a[ci] - 1 for t, a in zip(times[k], times["alone"]))
             print(f"  {k:<9} {med[k] * 1e3:8.2f} ms  {(med[k] / med['alone'] - 1) * 100:+6.1f}%"
-                  f"   (best {best[k] * 1e3:6.2f} ms {(best[k] / best['alone'] - 1) * 100:+6.1f}%)"
-                  f"{targets[k]}")
+                  f"   (best {best[k] * 1e3:6.2f} ms {(best[k] / best['alone'] - 1) * 100:+6.1f}%;"
+                  f" paired {paired * 100:+6.1f}%){targets[k]}")
     print(f"  session  {statistics.median(sizes) / 1024:8.1f} KB per iteration  (target <= 20 KB; "
           f"histograms every {a.hist_every})")
     print(f"  {load_before} before, {_load()} after")

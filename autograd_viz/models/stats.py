@@ -11,6 +11,13 @@ finite, so the NaN/Inf counts are zero without an ``isfinite`` pass; the varianc
 from the two sums (float32 BLAS partial sums over at most :data:`CHUNK` elements, added
 in float64), recomputed exactly in float64 when the mean dominates the spread and
 cancellation could cost digits.
+
+Small arrays cost more in calls than in data, so they are reduced many at a time:
+:func:`fill_stats` (the watcher's queued gradients), :func:`compute_stats_many`,
+:func:`step_stats` (parameters and the size of an optimizer step, from one
+:func:`snapshot_arrays` buffer): one concatenation into a reused buffer, then one
+segmented reduction (``ufunc.reduceat``) per statistic. :func:`compute_histogram` bins
+float arrays itself, with numpy's edges and rule, without ``numpy.histogram``'s overhead.
 """
 
 from __future__ import annotations

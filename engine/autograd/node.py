@@ -163,11 +163,10 @@ class Node:
 
     @property
     def metadata(self) -> dict:
-        try:
-            return self._metadata
-        except AttributeError:
-            self._metadata = {}
-            return self._metadata
+        m = getattr(self, "_metadata", None)  # unset slot: no Python-level exception
+        if m is None:
+            m = self._metadata = {}
+        return m
 
     @property
     def _output_meta(self):

@@ -257,6 +257,21 @@ def cmd_graph(args) -> int:
 # ------------------------------------------------------------------------------------
 # the GUI
 
+GUI_ENTRY_POINTS = "autograd_viz.gui"
+
+
+def _find_gui():
+    """The desktop app's ``main(argv)``, registered by the ``ui`` package under the
+    ``autograd_viz.gui`` entry point (pyproject.toml). Looking it up there keeps this
+    package free of any import of Qt or ``ui``: the debugger runs headless without them."""
+    from importlib.metadata import entry_points
+    found = sorted(entry_points(group=GUI_ENTRY_POINTS), key=lambda ep: ep.name)
+    if not found:
+        raise ImportError(f"no desktop app is registered under the '{GUI_ENTRY_POINTS}' "
+                          "entry point (is autograd-viz installed with pip?)")
+    return found[0].load()
+
+
 def cmd_gui(argv: list[str]) -> int:
     """Start the desktop app with ``argv`` (``[]``, ``['open', FILE]``, ``['run', SCRIPT, ...]``)."""
     install = ("Install the GUI extra: pip install 'autograd-viz[gui]' (PySide6 < 6.12 and "
@@ -269,12 +284,12 @@ def cmd_gui(argv: list[str]) -> int:
              "(record, info, export, graph).")
         return EXIT_USAGE
     try:
-        import ui.app as app
+        gui_main = _find_gui()
     except ImportError as e:
         _err(f"the GUI cannot start: {e}. {install}")
         return EXIT_USAGE
     try:
-        return int(app.main(argv) or 0)
+        return int(gui_main(argv) or 0)
     except ImportError as e:
         _err(f"the GUI cannot start: {e}. {install}")
         return EXIT_USAGE

@@ -142,3 +142,12 @@ def test_gui_without_display_fails_clearly():
         pytest.skip("display check is for Linux")
     r = cli(env_extra=env)
     assert r.returncode == 2 and "no display" in r.stderr
+
+
+def test_gui_is_found_through_its_entry_point_not_an_import():
+    """autograd_viz never imports ui/Qt: the app is registered as an entry point."""
+    from autograd_viz.cli import _find_gui
+    import ui.app
+    assert _find_gui() is ui.app.main
+    src = open(os.path.join(ROOT, "autograd_viz", "cli.py")).read()
+    assert "import ui" not in src and "from ui" not in src

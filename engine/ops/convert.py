@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from ._core import Node, link, make, needs_grad
 from .. import backend

@@ -176,13 +176,9 @@ class Optimizer:
                         "engine.save")
 
 
-def _grad_array(p, maximize=False):
-    g = p.grad._data
-    return -g if maximize else g
-
-
 def _state_tensor(arr):
+    """Optimizer state as an engine tensor (so state_dict and engine.save handle it)."""
     return Tensor._make(arr)
 
 
-__all__ = ["Optimizer", "required", "no_grad"]
+__all__ = ["Optimizer", "required"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ...creation import randperm
-from ...tensor import Tensor
 
 
 class Dataset:

@@ -189,3 +189,87 @@ def test_same_structure_is_not_laid_out_again():
     assert (eng.cache.misses, eng.cache.hits) == (1, 1)
     eng.place(s.graph.snapshot(), {"fc1"})  # collapsing a module is a new layout
     assert eng.cache.misses == 2
+
+
+def _render(view):
+    from PySide6 import QtGui
+    img = QtGui.QImage(view.viewport().size(), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    view.viewport().render(img)
+    return img
+
+
+def _stepping_looks(scene, placement, n_steps):
+    """Looks of a backward pass in progress: a node runs, its edges get norms, then it is done."""
+    from ui.graph_view.spec import GraphLook
+    ids, edges = scene.node_ids(), list(placement.edges)
+    states, norms = {}, {}
+    for step in range(n_steps):
+        k = ids[step]
+        states[k] = "running"
+        for i, e in enumerate(edges[3 * step: 3 * step + 3]):
+            norms[e] = (float("nan"), 0.5, 10.0 ** -(step % 9))[i]
+        yield GraphLook(states=dict(states), edge_norms=dict(norms), current=k,
+                        health={ids[0]: "exploding"} if step > 2 else {})
+        states[k] = "done"
+
+
+def test_edge_paths_updated_per_step_equal_a_full_rebuild(view):
+    """Steps rebuild only the paths of tiles whose segments changed bucket; the result must
+    be what rebuilding every path from scratch gives."""
+    from benchmarks._graphs import layered_random_dag, rnn_steps_for, unrolled_rnn_graph
+    for g in (layered_random_dag(400), unrolled_rnn_graph(rnn_steps_for(300))):
+        spec, placement = LayoutEngine().place(g)
+        scene = view.graph_scene
+        scene.set_graph(spec, placement)
+        for look in _stepping_looks(scene, placement, 12):
+            scene.apply_look(look)
+        seg = scene._segments
+        want = seg.groups(seg.segment_ranks(scene._edge_rank))
+        assert set(scene._edge_items) == set(want)
+        for key, idx in want.items():
+            assert scene._edge_items[key].path() == seg.path(idx), key
+        # and the buckets are those of the norms
+        for e, norm in look.edge_norms.items():
+            assert scene.edge_bucket_of(e) == palette.edge_bucket(norm)
+
+
+def test_overview_paint_is_pixel_identical_with_cached_edges(view):
+    """Zoomed far out, edge paths are cached as device pixmaps: steps must paint exactly
+    what painting every path afresh paints."""
+    from benchmarks._graphs import layered_random_dag
+    spec, placement = LayoutEngine().place(layered_random_dag(400))
+    scene = view.graph_scene
+    scene.set_graph(spec, placement)
+    view.show()
+    view.set_zoom(0.04)
+    assert scene.thin_edges and scene.edge_cache_on()
+    frames = []
+    for look in _stepping_looks(scene, placement, 6):
+        scene.apply_look(look)
+        frames.append(_render(view))
+    for it in scene._edge_items.values():
+        it.setCacheMode(it.CacheMode.NoCache)
+    assert _render(view) == frames[-1]
+    view.set_zoom(1.0)                      # zoomed in: no pixmaps, strokes as before
+    assert not scene.thin_edges and not scene.edge_cache_on()
+    assert all(it.cacheMode() == it.CacheMode.NoCache for it in scene._edge_items.values())
+
+
+def test_overview_draws_one_pixel_borders_but_keeps_health_widths(view):
+    from benchmarks._graphs import layered_random_dag
+    from ui.graph_view.spec import GraphLook
+    spec, placement = LayoutEngine().place(layered_random_dag(200))
+    scene = view.graph_scene
+    scene.set_graph(spec, placement)
+    a, b = scene.node_ids()[:2]
+    scene.apply_look(GraphLook(states={a: "done"}, health={b: "nan"}))
+    view.show()
+    view.set_zoom(1.0)
+    assert scene.node_item(a).pen().widthF() == palette.HEALTH_BORDER["ok"][1]
+    view.set_zoom(0.05)                     # unantialiased overview
+    assert scene.node_item(a).pen().widthF() == 1.0
+    assert scene.node_item(b).pen().widthF() == palette.HEALTH_BORDER["nan"][1]
+    assert scene.node_item(b).pen().color() == palette.HEALTH_BORDER["nan"][0]
+    assert scene.node_item(a).brush().color() == palette.STATE_FILL["done"]
+    view.set_zoom(1.0)
+    assert scene.node_item(a).pen().widthF() == palette.HEALTH_BORDER["ok"][1]

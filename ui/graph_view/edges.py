@@ -28,6 +28,7 @@ class EdgeSegments:
         self.n_edges = len(polylines)
         self.tile = tile
         self.tile_of = np.zeros(0, dtype=np.int64)
+        self._tile_members: dict | None = None   # tile -> its segments, made on first regroup
         if not polylines:
             self.unique = np.zeros((0, 4))
             self.edge_of = np.zeros(0, dtype=np.int64)
@@ -101,6 +102,32 @@ class EdgeSegments:
         for idx in np.split(order, cuts):
             i0 = idx[0]
             out[(int(seg_rank[i0]), int(self.tile_of[i0]))] = idx
+        return out
+
+    def regroup(self, old_rank: np.ndarray, seg_rank: np.ndarray) -> dict:
+        """The groups of :meth:`groups` that differ between two segment rankings.
+
+        (rank, tile) -> indices (empty: that path is gone). Only the tiles holding a
+        segment whose rank changed are looked at, so a step that recolours a few edges
+        costs a few tiles, not a regrouping of every segment.
+        """
+        changed = np.nonzero(old_rank != seg_rank)[0]
+        if len(changed) == 0:
+            return {}
+        if self._tile_members is None:
+            order = np.argsort(self.tile_of, kind="stable")
+            t = self.tile_of[order]
+            bounds = np.concatenate([[0], np.nonzero(t[1:] != t[:-1])[0] + 1, [len(t)]])
+            self._tile_members = {int(t[a]): order[a:b] for a, b in zip(bounds[:-1], bounds[1:])}
+        out = {}
+        pairs = np.unique(np.stack([self.tile_of[changed], old_rank[changed],
+                                    seg_rank[changed]], axis=1), axis=0)
+        for tile in np.unique(pairs[:, 0]):
+            members = self._tile_members[int(tile)]
+            ranks = seg_rank[members]
+            sel = pairs[pairs[:, 0] == tile]
+            for rank in np.unique(sel[:, 1:]):
+                out[(int(rank), int(tile))] = members[ranks == rank]
         return out
 
     def path(self, mask: np.ndarray):

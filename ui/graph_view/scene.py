@@ -4,7 +4,11 @@ Performance choices (DESIGN.md, large graphs): one ``QGraphicsPathItem`` per nod
 plain ``QGraphicsSimpleTextItem`` labels (no Python ``paint()``), a BSP index (the
 scene is static between layouts), edges drawn as a handful of ``QPainterPath`` items
 (one per colour/width bucket, arrowheads included), and labels hidden below a zoom
-level by ``set_labels_visible``. Per-frame updates touch only what changed.
+level by ``set_labels_visible``. Per-frame updates touch only what changed: node items
+whose state or health changed, and the edge paths of the tiles where a segment changed
+bucket. Zoomed far out, edge paths are cached as device pixmaps and node borders are one
+pixel wide (``set_edge_cache``, ``set_thin_borders``), so a repaint after a step at 2,000
+nodes stays well under 33 ms (``benchmarks/gui_speed.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ def _font(kind: str) -> QtGui.QFont:
         _FONTS[kind] = f
     return f
 
+EDGE_CACHE_MAX_BYTES = 6_000_000   # of Qt's 10 MB pixmap cache, for cached edge paths
+
 MIN_W, PAD_X, LINE_H = 70.0, 10.0, 14.0
 
 
@@ -67,6 +73,8 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self.direction = "backward"
         self.labels_visible = True
         self.thin_edges = False
+        self.thin_borders = False
+        self._edge_cache_mode = QtWidgets.QGraphicsItem.CacheMode.NoCache
         self._ids: list = []
         self._rects: list = []
         self._labelled: set = set()
@@ -80,8 +88,9 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self._segments = EdgeSegments([])
         self._edge_rank = np.zeros(0, dtype=np.int64)
         self._seg_rank = None
-        self._edge_groups = {}
         self._applied: dict = {}
+        self._rank_cache: dict = {}     # norm -> bucket rank
+        self._pens: dict = {}           # (leaf, health, thin) -> node border pen
         self._bp_items: dict = {}
         self._current_ring = self._make_ring(palette.CURRENT_PEN)
         self._selected_ring = self._make_ring(palette.SELECTED_PEN)
@@ -109,7 +118,6 @@ class GraphScene(QtWidgets.QGraphicsScene):
         self._segments = EdgeSegments([])
         self._edge_rank = np.zeros(0, dtype=np.int64)
         self._seg_rank = None
-        self._edge_groups = {}
         self._current_ring.setVisible(False)
         self._selected_ring.setVisible(False)
         self.spec = self.placement = None
@@ -243,26 +251,30 @@ class GraphScene(QtWidgets.QGraphicsScene):
         return item
 
     def _redraw_edges(self):
-        """Rebuild the edge paths from the edges' ranks (only when some rank changed)."""
+        """Rebuild the edge paths whose segments changed rank (all of them on the first call)."""
         seg_rank = self._segments.segment_ranks(self._edge_rank)
-        if self._seg_rank is not None and np.array_equal(seg_rank, self._seg_rank):
+        old_rank = self._seg_rank
+        if old_rank is not None and np.array_equal(seg_rank, old_rank):
             return
         self._seg_rank = seg_rank
-        groups = self._segments.groups(seg_rank)
-        old = self._edge_groups
-        self._edge_groups = groups
-        for key in [k for k in self._edge_items if k not in groups]:
-            self.removeItem(self._edge_items.pop(key))
-        for key, idx in groups.items():
-            prev = old.get(key)
-            if prev is not None and key in self._edge_items and np.array_equal(prev, idx):
-                continue            # this path did not change
+        if old_rank is None:
+            changed = self._segments.groups(seg_rank)
+            for key in [k for k in self._edge_items if k not in changed]:
+                self.removeItem(self._edge_items.pop(key))
+        else:
+            changed = self._segments.regroup(old_rank, seg_rank)
+        for key, idx in changed.items():
             item = self._edge_items.get(key)
+            if len(idx) == 0:
+                if item is not None:
+                    self.removeItem(self._edge_items.pop(key))
+                continue
             if item is None:
                 rank = key[0]
                 item = QtWidgets.QGraphicsPathItem()
                 item.setPen(self._edge_pen(rank))
                 item.setZValue(Z_EDGES + rank / 100.0)
+                item.setCacheMode(self._edge_cache_mode)
                 self.addItem(item)
                 self._edge_items[key] = item
             item.setPath(self._segments.path(idx))
@@ -281,6 +293,30 @@ class GraphScene(QtWidgets.QGraphicsScene):
         for (rank, _tile), item in self._edge_items.items():
             item.setPen(self._edge_pen(rank))
 
+    def set_edge_cache(self, scale: float):
+        """Level of detail: in a zoomed-out view with thin edges, keep each edge path as a
+        pixmap in device pixels (Qt's DeviceCoordinateCache), so a repaint after a step
+        strokes only the few paths that changed and copies the rest. Hairlines drawn
+        without antialiasing come out pixel for pixel the same. Off when zoomed in, or
+        when the pixmaps would take more than EDGE_CACHE_MAX_BYTES of Qt's pixmap cache.
+        """
+        nbytes = 0.0
+        if self.thin_edges:
+            for it in self._edge_items.values():
+                r = it.boundingRect()
+                nbytes += 4 * (r.width() * scale + 3) * (r.height() * scale + 3)
+        on = self.thin_edges and nbytes <= EDGE_CACHE_MAX_BYTES
+        mode = (QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache if on
+                else QtWidgets.QGraphicsItem.CacheMode.NoCache)
+        if mode == self._edge_cache_mode:
+            return
+        self._edge_cache_mode = mode
+        for it in self._edge_items.values():
+            it.setCacheMode(mode)
+
+    def edge_cache_on(self) -> bool:
+        return self._edge_cache_mode != QtWidgets.QGraphicsItem.CacheMode.NoCache
+
     def edge_paths(self, bucket) -> list:
         """The painter paths that draw edges of ``bucket`` (one per scene tile)."""
         rank = palette.bucket_rank_of(bucket)
@@ -296,15 +332,40 @@ class GraphScene(QtWidgets.QGraphicsScene):
 
     # ------------------------------------------------------------------ looks
     def _border_pen(self, leaf: bool, health: str) -> QtGui.QPen:
-        """Cosmetic (screen-pixel) pens: a node stays visible when zoomed far out."""
+        """Cosmetic (screen-pixel) pens: a node stays visible when zoomed far out.
+
+        With ``thin_borders`` (a zoomed-out overview, drawn without antialiasing) a thin
+        border is exactly one pixel: Qt strokes a 1-pixel cosmetic pen on its fast
+        path, and a fractional width cannot show without antialiasing anyway. The
+        thick health borders keep their widths. Pens are made once per look.
+        """
+        key = (leaf, health, self.thin_borders)
+        pen = self._pens.get(key)
+        if pen is not None:
+            return pen
         color, width = palette.HEALTH_BORDER.get(health, palette.HEALTH_BORDER["ok"])
         if health == "ok" and leaf:
             color = palette.LEAF_BORDER
+        if self.thin_borders and width < 2.0:
+            width = 1.0
         pen = QtGui.QPen(color, width)
         pen.setCosmetic(True)
         if health == "vanishing":
             pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+        self._pens[key] = pen
         return pen
+
+    def set_thin_borders(self, thin: bool):
+        """Level of detail: one-pixel node borders in a zoomed-out, unantialiased overview."""
+        if thin == self.thin_borders:
+            return
+        self.thin_borders = thin
+        spec = self.spec
+        if spec is None:
+            return
+        for nid, item in self._node_items.items():
+            health = self._applied.get(nid, ("idle", "ok"))[1]
+            item.setPen(self._border_pen(spec.nodes[nid].leaf, health))
 
     def apply_look(self, look: GraphLook):
         """Bring items in line with ``look``, touching only nodes/edges that changed."""
@@ -323,14 +384,27 @@ class GraphScene(QtWidgets.QGraphicsScene):
             color = palette.NAN_FILL if h in ("nan", "inf") else fill.get(state, fill["idle"])
             item.setBrush(color)
             item.setPen(self._border_pen(ns.leaf, h))
-        norms = look.edge_norms
-        rank = np.fromiter((palette.bucket_rank(norms.get(e)) for e in self._edge_list),
-                           dtype=np.int64, count=len(self._edge_list))
+        rank = self._edge_ranks(look.edge_norms)
         if not np.array_equal(rank, self._edge_rank):
             self._edge_rank = rank
             self._redraw_edges()
         self._set_breakpoints(look.breakpoints)
         self.set_current(look.current)
+
+    def _edge_ranks(self, norms: dict) -> np.ndarray:
+        """Each edge's bucket rank under ``norms``; one ``bucket_rank`` per distinct norm
+        (a pass repeats the same norms frame after frame, so most are cache hits)."""
+        cache = self._rank_cache
+        if len(cache) > 100_000:
+            cache.clear()
+        out = []
+        append = out.append
+        for v in map(norms.get, self._edge_list):
+            r = cache.get(v)
+            if r is None:
+                r = cache[v] = palette.bucket_rank(v)
+            append(r)
+        return np.array(out, dtype=np.int64)
 
     def _set_breakpoints(self, bps: dict):
         for nid in [n for n in self._bp_items if n not in bps]:

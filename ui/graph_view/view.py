@@ -65,7 +65,9 @@ class GraphView(QtWidgets.QGraphicsView):
             self._scene.set_labels_visible(want)
         self._update_labels()
         self.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, s >= ANTIALIAS_MIN_SCALE)
+        self._scene.set_thin_borders(s < ANTIALIAS_MIN_SCALE)
         self._scene.set_thin_edges(s < HAIRLINE_MAX_SCALE)
+        self._scene.set_edge_cache(s)
         self.zoomChanged.emit(s)
 
     def _update_labels(self):

@@ -27,32 +27,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import engine as torch  # noqa: E402
 
-try:
-    import engine.nn as nn  # noqa: E402
-    import engine.nn.functional as F  # noqa: E402
-    import engine.optim as optim  # noqa: E402
-except ImportError as e:  # pragma: no cover - engine.nn still being written
-    sys.exit(f"watch_overhead: needs engine.nn and engine.optim ({e})")
+import engine.nn.functional as F  # noqa: E402
+import engine.optim as optim  # noqa: E402
 
 import autograd_viz  # noqa: E402
 
 
-class LeNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+from samples.lenet import Net as LeNet  # noqa: E402  (the tutorial LeNet the samples train)
 
 
 def _clocks():

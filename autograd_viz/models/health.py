@@ -97,13 +97,7 @@ class HealthModel:
                             flags = flags | f
                 out[key] = flags
                 if flags or key in table:
-                    old = table.get(key, empty)
-                    if old != flags:
-                        if flags:
-                            table[key] = flags
-                        else:
-                            del table[key]
-                        changed.append((key, flags))
+                    _store(table, key, flags, changed)
         for key, flags in changed:
             self.changed.emit("node", key, flags)
         return out
@@ -131,13 +125,7 @@ class HealthModel:
                     flags = classify(grad, wn, th)
                 out[name] = flags
                 if flags or name in table:
-                    old = table.get(name, empty)
-                    if old != flags:
-                        if flags:
-                            table[name] = flags
-                        else:
-                            del table[name]
-                        changed.append((name, flags))
+                    _store(table, name, flags, changed)
         for name, flags in changed:
             self.changed.emit("param", name, flags)
         return out
@@ -162,3 +150,13 @@ class HealthModel:
         with self.lock:
             self.nodes.clear()
             self.params.clear()
+
+
+def _store(table: dict, name, flags: frozenset, changed: list) -> None:
+    """Put ``flags`` for ``name`` in ``table`` (healthy entries are absent) and note a change."""
+    if table.get(name, _EMPTY) != flags:
+        if flags:
+            table[name] = flags
+        else:
+            del table[name]
+        changed.append((name, flags))

@@ -231,25 +231,9 @@ def test_watch_exports():
 # LeNet with engine.nn (the tutorial network)
 
 def _lenet():
-    nn = pytest.importorskip("engine.nn")
-    F = pytest.importorskip("engine.nn.functional")
+    import engine.nn.functional as F
 
-    class LeNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-            x = torch.flatten(x, 1)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            return self.fc3(x)
+    from samples.lenet import Net as LeNet  # the tutorial LeNet the samples train
 
     return LeNet, F
 

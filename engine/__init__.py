@@ -14,6 +14,8 @@ import warnings as _warnings
 # debugger, not a console warning, is where a non-finite value should be found.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine(\.|$)")
 
+from . import _malloc  # noqa: F401,E402  (keeps freed array memory for the next step)
+
 from .dtypes import (dtype, float32, float64, float16, bfloat16, int64, int32, int16, int8,  # noqa
                      uint8, bool_ as bool, get_default_dtype, set_default_dtype)
 from .size import Size  # noqa: F401
@@ -32,6 +34,7 @@ from .random import Generator, manual_seed, seed, initial_seed, default_generato
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa
                                  inference_mode)
 from . import autograd, cuda, accelerator, backend  # noqa: F401
+from .ops._parallel import set_num_threads, get_num_threads  # noqa: F401,E402
 from .linalg import vector_norm as _vector_norm  # noqa: F401,E402  (binds engine.linalg)
 from . import linalg  # noqa: F401,E402  (engine/linalg.py, not ops/linalg.py)
 

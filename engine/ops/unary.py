@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import Node, SavedTensor, link, make, needs_grad
+from ._parallel import apply as _par, run_blocks
 from ..autograd.grad_mode import _state
 from ..dtypes import get_default_dtype
 
@@ -43,7 +44,7 @@ class ExpBackward0(_ResultNode):
 
 def exp(input):
     with np.errstate(over="ignore"):
-        return _unary(ExpBackward0, np.exp(_float(input._data)), input, "result")
+        return _unary(ExpBackward0, _par(np.exp, _float(input._data)), input, "result")
 
 
 class LogBackward0(_SelfNode):
@@ -53,7 +54,7 @@ class LogBackward0(_SelfNode):
 
 def log(input):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary(LogBackward0, np.log(_float(input._data)), input)
+        return _unary(LogBackward0, _par(np.log, _float(input._data)), input)
 
 
 class Log1PBackward0(_SelfNode):
@@ -63,7 +64,7 @@ class Log1PBackward0(_SelfNode):
 
 def log1p(input):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary(Log1PBackward0, np.log1p(_float(input._data)), input)
+        return _unary(Log1PBackward0, _par(np.log1p, _float(input._data)), input)
 
 
 class Expm1Backward0(_ResultNode):
@@ -72,7 +73,7 @@ class Expm1Backward0(_ResultNode):
 
 
 def expm1(input):
-    return _unary(Expm1Backward0, np.expm1(_float(input._data)), input, "result")
+    return _unary(Expm1Backward0, _par(np.expm1, _float(input._data)), input, "result")
 
 
 class SqrtBackward0(_ResultNode):
@@ -113,7 +114,7 @@ class SinBackward0(_SelfNode):
 
 
 def sin(input):
-    return _unary(SinBackward0, np.sin(_float(input._data)), input)
+    return _unary(SinBackward0, _par(np.sin, _float(input._data)), input)
 
 
 class CosBackward0(_SelfNode):
@@ -122,7 +123,7 @@ class CosBackward0(_SelfNode):
 
 
 def cos(input):
-    return _unary(CosBackward0, np.cos(_float(input._data)), input)
+    return _unary(CosBackward0, _par(np.cos, _float(input._data)), input)
 
 
 class TanhBackward0(_ResultNode):
@@ -137,7 +138,7 @@ class TanhBackward0(_ResultNode):
 
 
 def tanh(input):
-    return _unary(TanhBackward0, np.tanh(_float(input._data)), input, "result")
+    return _unary(TanhBackward0, _par(np.tanh, _float(input._data)), input, "result")
 
 
 class SigmoidBackward0(_ResultNode):
@@ -151,14 +152,17 @@ class SigmoidBackward0(_ResultNode):
         return g * (r * (1 - r))
 
 
-def _sigmoid_array(a):
-    """1 / (1 + exp(-a)) in one buffer; exp overflows to inf for a < -88, giving 0."""
-    out = np.negative(a)
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
+def _sigmoid_kernel(a, out):
+    """1 / (1 + exp(-a)) in ``out``; exp overflows to inf for a < -88, giving 0."""
+    np.negative(a, out=out)
+    np.exp(out, out=out)
     out += 1
-    np.reciprocal(out, out=out)
-    return out
+    np.divide(1, out, out=out)  # SIMD; np.reciprocal is not, for float32
+
+
+def _sigmoid_array(a):
+    with np.errstate(over="ignore"):
+        return run_blocks(_sigmoid_kernel, a, out=np.empty_like(a))
 
 
 def sigmoid(input):

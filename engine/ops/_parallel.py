@@ -1,0 +1,191 @@
+"""Costly elementwise functions (exp, tanh, log, ...) on large arrays, spread over threads.
+
+numpy runs a ufunc on one core; PyTorch runs its elementwise kernels on all of them
+(``torch.get_num_threads()``). numpy releases the GIL inside a ufunc on plain dtypes, so we
+cut a large call into aligned chunks and let a few worker threads take chunks next to the
+calling thread. Chunks are taken from one shared counter, not assigned: a worker that
+wakes late (on a virtual machine that can take 0.1 ms) takes fewer, and the caller never
+waits for more than the chunk a worker is in. Results are bit-identical to one call:
+chunk edges fall on multiples of 64 elements, so every element goes through the same SIMD
+path.
+
+Only functions that cost a nanosecond or more per element come here (cheap arithmetic is
+bound by memory bandwidth and gains nothing), and only arrays of ``PARALLEL_MIN`` elements
+or more, where the work outweighs waking a thread. ``engine.set_num_threads(1)`` turns it
+off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+
+import numpy as np
+
+PARALLEL_MIN = 1 << 18
+BLOCK = 1 << 16   # elements per chunk: 256 KiB of float32 stays in a core's L2 cache
+_ALIGN = 64
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+class _Job:
+    __slots__ = ("fn", "ins", "out", "bounds", "take", "finished", "done", "error")
+
+    def __init__(self, fn, ins, out, bounds):
+        self.fn, self.ins, self.out, self.bounds = fn, ins, out, bounds
+        self.take = itertools.count()      # next() on it is atomic under the GIL
+        self.finished = itertools.count(1)
+        self.done = threading.Event()
+        self.error = None
+
+    def work(self):
+        """Take and compute chunks until none is left."""
+        b, n = self.bounds, len(self.bounds) - 1
+        for i in self.take:
+            if i >= n:
+                return
+            lo, hi = b[i], b[i + 1]
+            try:
+                self.fn(*[x[lo:hi] if isinstance(x, np.ndarray) else x for x in self.ins],
+                        out=self.out[lo:hi])
+            except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
+                self.error = e
+            if next(self.finished) == n:
+                self.done.set()
+
+
+class _Pool:
+    """Worker threads that sleep until a job is posted, then take its chunks."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.busy = threading.Lock()
+        self.posted = threading.Condition()
+        self.job: _Job | None = None
+        self.generation = 0
+        self.workers: list[threading.Thread] = []
+
+    def _ensure_workers(self):
+        while len(self.workers) < self.threads - 1:
+            t = threading.Thread(target=self._serve, name="engine-elementwise", daemon=True)
+            t.start()
+            self.workers.append(t)
+
+    def _serve(self):
+        seen = 0
+        with np.errstate(all="ignore"):
+            while True:
+                with self.posted:
+                    while self.generation == seen:
+                        self.posted.wait()
+                    seen, job = self.generation, self.job
+                if job is not None:
+                    job.work()
+                    job = None  # don't keep the arrays alive while asleep
+
+    def run(self, fn, ins, out, n):
+        """Compute ``fn(*ins, out=out)`` on flat arrays of ``n`` elements; False if another
+        thread holds the pool (the caller then computes alone)."""
+        if not self.busy.acquire(blocking=False):
+            return False
+        try:
+            self._ensure_workers()
+            bounds = list(range(0, n, BLOCK)) + [n]
+            job = _Job(fn, ins, out, bounds)
+            with self.posted:
+                self.job = job
+                self.generation += 1
+                self.posted.notify_all()
+            job.work()
+            job.done.wait()
+            with self.posted:
+                self.job = None
+            if job.error is not None:
+                raise job.error
+            return True
+        finally:
+            self.busy.release()
+
+
+_pool = _Pool(_default_threads())
+
+
+def set_num_threads(n: int) -> None:
+    """``torch.set_num_threads``: threads for costly elementwise functions on large arrays."""
+    n = int(n)
+    if n < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    with _pool.busy:  # not while a job runs; surplus workers just stay asleep
+        _pool.threads = n
+
+
+def get_num_threads() -> int:
+    """``torch.get_num_threads``."""
+    return _pool.threads
+
+
+def _reset_after_fork():
+    global _pool
+    _pool = _Pool(_pool.threads)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _flat(x, shape):
+    """``x`` as a flat view if it is a C-contiguous array of ``shape``; a scalar as itself;
+    None when the call can't be cut into chunks this simply."""
+    if isinstance(x, np.ndarray):
+        if x.shape == shape and x.flags.c_contiguous:
+            return x.reshape(-1)
+        return x if x.ndim == 0 else None
+    return x
+
+
+def run_blocks(kernel, *args, out):
+    """``kernel(*args, out=out)``, cut into chunks on several threads when the arrays are
+    large enough. ``kernel`` computes elementwise (a ufunc, or a few numpy calls that
+    write ``out``), so a chunk of the arguments gives the same chunk of the result; a
+    chain of calls then runs on cache-sized pieces instead of streaming the whole array
+    through memory once per call. ``args`` are arrays of ``out``'s shape or scalars;
+    anything else (broadcasting, CuPy arrays, strided views) is one plain call."""
+    n = out.size
+    if n >= PARALLEL_MIN and _pool.threads > 1 and out.__class__ is np.ndarray:
+        shape = out.shape
+        ins = [_flat(x, shape) for x in args]
+        flat_out = _flat(out, shape)
+        if flat_out is not None and all(x is not None for x in ins) and \
+                _pool.run(kernel, ins, flat_out, n):
+            return out
+    kernel(*args, out=out)
+    return out
+
+
+def apply(ufunc, *args, out=None):
+    """``ufunc(*args, out=out)`` through ``run_blocks``; without ``out``, into a new array of
+    the first argument's shape and the dtype the ufunc gives."""
+    first = args[0]
+    if first.__class__ is not np.ndarray or first.size < PARALLEL_MIN or _pool.threads < 2:
+        return ufunc(*args) if out is None else ufunc(*args, out=out)
+    if out is None:
+        out = np.empty(first.shape, _result_dtype(ufunc, args))
+    return run_blocks(ufunc, *args, out=out)
+
+
+def _result_dtype(ufunc, args):
+    """The dtype ``ufunc(*args)`` returns, found on one-element slices."""
+    probe = [x.reshape(-1)[:1] if isinstance(x, np.ndarray) and x.ndim else x for x in args]
+    with np.errstate(all="ignore"):
+        return ufunc(*probe).dtype

@@ -46,6 +46,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .breakpoints import BreakpointList
 from .controller import _RUN, StepController, StopTraining
 from .keys import assign_keys
@@ -61,13 +63,14 @@ from .module_tracker import ModuleTracker
 from .provenance import FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, nonfinite_kind
 from . import source as _source
 from .signals import Signal
+from .stats_worker import StatsWorker, worthwhile
 
 __all__ = ["watch", "Session", "WatchConfig", "IterationSummary", "StopTraining"]
 
 _META = "autograd_viz"      # key in node.metadata: (module path, source)
 _isfinite = math.isfinite
-#: Elements of small gradients queued for one batched reduction before it runs anyway.
-PENDING_MAX = 1 << 20
+#: Elements of small gradients queued before the batch goes to the background worker.
+PENDING_MAX = 1 << 16
 
 
 _FINITE_TYPES: dict = {}   # node class -> its op cannot make a NaN/Inf from finite inputs
@@ -102,6 +105,8 @@ class WatchConfig:
     sends (needed to name the node that produced a NaN; off = cheaper);
     ``forward_check``: check forward outputs for NaN/Inf (forward provenance);
     ``source_lines``: record the user's file:line of each node;
+    ``background_stats``: reduce gradients on a second thread during quiet passes (on
+    machines with more than one core);
     ``history_recent``/``history_buckets``: the history's memory bound (per series).
     """
 
@@ -111,6 +116,7 @@ class WatchConfig:
     grad_out_stats: bool = True
     forward_check: bool = True
     source_lines: bool = True
+    background_stats: bool = True
     history_recent: int = 2000
     history_buckets: int = 1000
     thresholds: HealthThresholds = field(default_factory=HealthThresholds)
@@ -175,6 +181,7 @@ class Session:
         self.recorder = None             # set by watch(record=...)
         self._owned_recorder = None      # closed on detach when watch() made it
         self._handle = None
+        self._worker: StatsWorker | None = None   # background statistics while attached
         self._lock = threading.RLock()
         self._handlers = {
             "node_created": self._on_node_created, "node_started": self._on_node_started,
@@ -229,6 +236,8 @@ class Session:
         self.modules.install()
         self._read_config()
         self._t_last_close = time.perf_counter()
+        if self.config.background_stats and worthwhile():
+            self._worker = StatsWorker()
         self._handle = events.add_listener(self._on_event)
         if self.state.mode == "idle":
             self.state.set_mode("running", "attached")
@@ -249,6 +258,9 @@ class Session:
             self._finalize_pending()
         finally:
             self._drop_pass_refs()
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
             rec = self._owned_recorder
             if rec is not None:
                 self._owned_recorder = None
@@ -649,19 +661,35 @@ class Session:
         self.graph.set_structure(nodes, edge_list, self._iteration, structure_id(nodes, edge_list))
 
     def _stats_of_array(self, d, quiet: bool):
-        """Stats of one gradient array: while nobody can look mid-pass (``quiet``), a
-        small float array is only queued and its Stats filled with the others' in one
-        batched reduction (:func:`fill_stats`) before anyone reads it: at the end of the
-        pass, at a checkpoint that may pause, or when the queue holds PENDING_MAX
-        elements."""
-        if quiet and batchable(d):
-            st = pending_stats()
-            self._pending.append((st, d))
-            self._pending_n += d.size
-            if self._pending_n > PENDING_MAX:
-                self._resolve()
-            return st
+        """Stats of one gradient array: while nobody can look mid-pass (``quiet``), they
+        are filled later, before anyone reads them (at the end of the pass, or at a
+        checkpoint that may pause): a large float array by the background
+        :class:`~autograd_viz.stats_worker.StatsWorker`, small ones queued and reduced
+        together in batches (:func:`fill_stats`), each batch of PENDING_MAX elements
+        handed to the worker too."""
+        if quiet:
+            if batchable(d):
+                st = pending_stats()
+                self._pending.append((st, d))
+                self._pending_n += d.size
+                if self._pending_n > PENDING_MAX:
+                    self._hand_over_pending()
+                return st
+            w = self._worker
+            if w is not None and d.__class__ is np.ndarray and d.dtype.kind == "f" and d.size:
+                st = pending_stats()
+                w.submit(st, d)
+                return st
         return compute_stats(d)
+
+    def _hand_over_pending(self) -> None:
+        pending = self._pending
+        self._pending = []
+        self._pending_n = 0
+        if self._worker is not None:
+            self._worker.submit_batch(pending)
+        else:
+            fill_stats(pending)
 
     def _stats_in(self, grads, quiet: bool) -> list:
         """Stats of the gradients a node receives: mostly the very tensors an earlier node
@@ -706,11 +734,14 @@ class Session:
     def _resolve(self) -> None:
         """Fill the queued statistics, then look for the pass's non-finite origin among
         the log entries not checked yet (in execution order, as the events came)."""
-        if self._pending:
+        if self._pending:            # the last batch: here, while the worker finishes
             pending = self._pending
             self._pending = []
             self._pending_n = 0
             fill_stats(pending)
+        w = self._worker
+        if w is not None and w.busy:
+            w.wait()
         log = self._log
         i = self._prov_at
         if i < len(log) and not self._bw_report:

@@ -5,7 +5,8 @@ recorded to a session file, in one run.
                                         [--batch 64] [--device cpu] [--hist-every 10]
 
 Watched = statistics every iteration, histograms every 10 (the CLI's default). The three
-modes are interleaved round by round (so drift in machine speed hits all alike); every
+modes are interleaved round by round, each round starting with the next mode (so drift
+in machine speed, and what one mode leaves behind, hits all alike); every
 round is timed on two clocks at once, wall time and this process's CPU time (steadier on a
 shared machine; run with OPENBLAS_NUM_THREADS=1 so BLAS threads do not blur it), and the
 median round of each mode is reported (the best round beside it, and the median over
@@ -80,7 +81,7 @@ def _load() -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=40)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--hist-every", type=int, default=10)
     p.add_argument("--device", default="cpu")
@@ -93,14 +94,20 @@ def main(argv=None):
           flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.rounds):
-            times["alone"].append(train(a.iters, a.batch, a.device))
-            with autograd_viz.watch(hist_every=a.hist_every) as s:
-                times["watched"].append(train(a.iters, a.batch, a.device, s))
-            path = os.path.join(tmp, f"run{r}.avz")
-            with autograd_viz.watch(record=path, hist_every=a.hist_every) as s:
-                times["recorded"].append(train(a.iters, a.batch, a.device, s))
-            s.recorder.close()
-            sizes.append(os.path.getsize(path) / s.recorder.written)
+            # Each round starts with a different mode: whatever the mode before leaves
+            # behind (garbage, a cooler cache, a file being synced) falls on all three alike.
+            for mode in modes[r % 3:] + modes[:r % 3]:
+                if mode == "alone":
+                    times["alone"].append(train(a.iters, a.batch, a.device))
+                elif mode == "watched":
+                    with autograd_viz.watch(hist_every=a.hist_every) as s:
+                        times["watched"].append(train(a.iters, a.batch, a.device, s))
+                else:
+                    path = os.path.join(tmp, f"run{r}.avz")
+                    with autograd_viz.watch(record=path, hist_every=a.hist_every) as s:
+                        times["recorded"].append(train(a.iters, a.batch, a.device, s))
+                    s.recorder.close()
+                    sizes.append(os.path.getsize(path) / s.recorder.written)
             print(f"round {r + 1}: " + "  ".join(
                 f"{k} {v[-1][0] * 1e3:.1f}/{v[-1][1] * 1e3:.1f}" for k, v in times.items())
                 + "  ms wall/cpu", flush=True)

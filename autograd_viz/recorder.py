@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 import time
 
 import numpy as np
@@ -122,11 +124,21 @@ class Recorder:
     ``script``/``args`` describe the run (stored in the file's run info); ``overwrite``
     replaces an existing file. ``close(status)`` ends the file ('finished', 'stopped' or
     'error'); the runner and the CLI call it. ``written`` counts iterations committed.
+
+    With ``background`` (the default on a machine with more than one core) the records
+    are converted and committed by a writer thread, so the training thread only queues
+    each finished iteration; at most ``QUEUE_MAX`` wait, after which the training thread
+    waits for the file (a slow disk slows the run rather than growing memory). An error
+    of the writer (a full disk) is raised in the training thread at its next iteration
+    and by ``close``; the file keeps every iteration committed before it.
     """
 
+    QUEUE_MAX = 4
+
     def __init__(self, session, path, *, script: str | None = None, args=(), overwrite: bool = True,
-                 extra: dict | None = None):
+                 extra: dict | None = None, background: bool | None = None):
         from .session import RunInfo, SessionWriter
+        from .stats_worker import worthwhile
         self.session = session
         self.path = os.fspath(path)
         cfg = session.config
@@ -138,6 +150,13 @@ class Recorder:
         self.written = 0
         self.error: BaseException | None = None
         self._structures: dict = {}
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        if background if background is not None else worthwhile():
+            self._queue = queue.Queue(maxsize=self.QUEUE_MAX)
+            self._thread = threading.Thread(target=self._serve, name="autograd-viz-recorder",
+                                            daemon=True)
+            self._thread.start()
         session.graph.structure_changed.connect(self._on_structure)
         session.iteration_finalized.connect(self._on_iteration)
         if session.graph.structure_id is not None:
@@ -150,20 +169,64 @@ class Recorder:
 
     def _on_iteration(self, summary):
         sid = summary.structure_id
+        struct = None
         if sid is not None:
             struct = self._structures.get(sid)
             if struct is None:           # recorder attached mid-run
                 self._on_structure(None)
                 struct = self._structures[sid]
+        if self._queue is None:
+            self._write(struct, sid, summary)
+            return
+        if self.error is not None:
+            raise self.error
+        self._queue.put((struct, sid, summary))
+
+    def _write(self, struct, sid, summary):
+        if struct is not None:
             self.writer.add_structure(struct, sid)
         self.writer.write_iteration(iteration_record(summary))
         self.written += 1
 
+    def _serve(self):
+        q = self._queue
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, threading.Event):     # flush(): all before it is written
+                item.set()
+                continue
+            if self.error is None:
+                try:
+                    self._write(*item)
+                except BaseException as e:  # noqa: BLE001 - raised in the training thread
+                    self.error = e
+            item = None  # noqa: F841 - don't hold the summary while idle
+
+    def flush(self) -> None:
+        """Wait until every iteration queued so far is committed (or the writer failed)."""
+        if self._thread is not None:
+            done = threading.Event()
+            self._queue.put(done)
+            done.wait()
+
     def close(self, status: str = "finished", message: str | None = None) -> None:
-        """Detach from the session and close the file with how the run ended."""
+        """Detach from the session, commit what is queued, and close the file with how
+        the run ended (a writer error, if any, is raised after the file is closed)."""
         self.session.graph.structure_changed.disconnect(self._on_structure)
         self.session.iteration_finalized.disconnect(self._on_iteration)
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        err = self.error
+        if err is not None and status == "finished":
+            status, message = "error", f"writing the session failed: {err}"
         self.writer.close(status, message)
+        if err is not None:
+            self.error = None
+            raise err
 
 
 def _engine_version() -> str | None:

@@ -116,10 +116,12 @@ def test_replay_follows_a_file_being_written(tmp_path):
     s = watch(record=path)
     try:
         _train(s, iters=2)
+        s.recorder.flush()           # the writer thread commits behind the training thread
         # iteration 1 is finalized only when the next iteration starts
         r = open_session(path)
         assert r.iterations == [0] and r.state.mode == "running"
         _train(s, iters=2)
+        s.recorder.flush()
         assert r.refresh() == [1, 2]
         assert r.history.loss.count == 3
     finally:

@@ -125,8 +125,10 @@ class Recorder:
     replaces an existing file. ``close(status)`` ends the file ('finished', 'stopped' or
     'error'); the runner and the CLI call it. ``written`` counts iterations committed.
 
-    With ``background`` (the default on a machine with more than one core) the records
-    are converted and committed by a writer thread, so the training thread only queues
+    With ``background`` (off by default: on a 2-vCPU virtual machine the hand-over cost
+    LeNet at batch 64 0.5-0.7 ms per iteration more than the commit itself, see
+    ``benchmarks/watch_overhead.py``; ``None`` turns it on where there is more than one
+    core) the records are converted and committed by a writer thread, so the training thread only queues
     each finished iteration; at most ``QUEUE_MAX`` wait, after which the training thread
     waits for the file (a slow disk slows the run rather than growing memory). An error
     of the writer (a full disk) is raised in the training thread at its next iteration
@@ -136,7 +138,7 @@ class Recorder:
     QUEUE_MAX = 4
 
     def __init__(self, session, path, *, script: str | None = None, args=(), overwrite: bool = True,
-                 extra: dict | None = None, background: bool | None = None):
+                 extra: dict | None = None, background: bool | None = False):
         from .session import RunInfo, SessionWriter
         from .stats_worker import worthwhile
         self.session = session

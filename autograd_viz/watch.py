@@ -106,7 +106,9 @@ class WatchConfig:
     ``forward_check``: check forward outputs for NaN/Inf (forward provenance);
     ``source_lines``: record the user's file:line of each node;
     ``background_stats``: reduce gradients on a second thread during quiet passes (on
-    machines with more than one core);
+    machines with more than one core; off by default: on a 2-vCPU virtual machine each
+    hand-over wakes a thread on the other vCPU, and LeNet at batch 64 ran 25% slower
+    watched with it than alone, 19% without it, ``benchmarks/watch_overhead.py``);
     ``history_recent``/``history_buckets``: the history's memory bound (per series).
     """
 
@@ -116,7 +118,7 @@ class WatchConfig:
     grad_out_stats: bool = True
     forward_check: bool = True
     source_lines: bool = True
-    background_stats: bool = True
+    background_stats: bool = False
     history_recent: int = 2000
     history_buckets: int = 1000
     thresholds: HealthThresholds = field(default_factory=HealthThresholds)

@@ -56,8 +56,8 @@ from .models.graph import GraphModel, structure_id, worst_flag
 from .models.health import HealthModel, HealthThresholds
 from .models.history import HistoryModel
 from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, array_nonfinite,
-                           batchable, compute_histogram, compute_stats, compute_stats_many,
-                           diff_norms, fill_stats, pending_stats, same_elements_owner,
+                           batchable, compute_histogram, compute_histograms, compute_stats,
+                           compute_stats_many, diff_norms, fill_stats, pending_stats, same_elements_owner,
                            snapshot_arrays, step_stats)
 from .module_tracker import ModuleTracker
 from .provenance import FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, nonfinite_kind
@@ -871,6 +871,7 @@ class Session:
         hist = c.hist_every > 0 and self._iteration % c.hist_every == 0
         fresh = self._fresh_grad
         self._fresh_grad = {}
+        to_bin = []
         for name, var in self._leaf_vars.items():
             g = var.grad
             gs = fresh.get(id(var)) if g is not None else None
@@ -878,7 +879,10 @@ class Session:
                 gs = compute_stats(g._data)
             self._grad_stats[name] = gs
             if hist and gs is not None:
-                self._grad_hists[name] = compute_histogram(g._data, c.hist_bins, gs)
+                to_bin.append((name, g._data, gs))
+        if to_bin:
+            hists = compute_histograms([t[1] for t in to_bin], c.hist_bins, [t[2] for t in to_bin])
+            self._grad_hists.update(zip([t[0] for t in to_bin], hists))
         if not self._seen_optimizer:
             marks = {}
             for name, var in self._leaf_vars.items():
@@ -967,6 +971,8 @@ class Session:
             grad_stats = self._grad_stats
             hists = self._grad_hists
             checks = []
+            if do_hist:
+                value_hists = compute_histograms(datas, c.hist_bins, wstats)
             for i, name in enumerate(names):
                 var, d, w = leaf_vars[i], datas[i], wstats[i]
                 g = grad_stats.get(name)
@@ -978,7 +984,7 @@ class Session:
                     ratio = upd / w.norm if w.norm > 0 else (math.inf if upd > 0 else 0.0)
                 ps = ParamStats(name, it, tuple(d.shape), w, g, upd, ratio)
                 if do_hist:
-                    ps.hist_values = compute_histogram(d, c.hist_bins, w)
+                    ps.hist_values = value_hists[i]
                     ps.hist_grads = hists.get(name)
                     if ps.hist_grads is None and g is not None and var.grad is not None:
                         ps.hist_grads = compute_histogram(var.grad._data, c.hist_bins, g)

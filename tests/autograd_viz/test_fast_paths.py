@@ -10,10 +10,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as hst
 
 import engine as torch
 from autograd_viz.breakpoints import PredicateBreakpoint
 from autograd_viz.models.stats import (CHUNK, ROWSUM_MIN, Stats, compute_histogram,
+                                       compute_histograms,
                                        compute_stats, compute_stats_many, fill_stats, l2_norm,
                                        pending_stats, same_elements_owner, snapshot_arrays,
                                        step_stats)
@@ -100,6 +102,66 @@ def test_histogram_equals_numpy_on_edge_values(dtype):
     big = rng.standard_normal(200_000).astype(dtype)           # several blocks
     h = compute_histogram(big, 32)
     assert np.array_equal(h.counts, np.histogram(big, 32, range=(h.lo, h.hi))[0])
+
+
+def _edge_heavy(rng, dtype, bins, n):
+    """Values on, next to and between the bin edges of a random range (numpy's edges)."""
+    lo, hi = sorted(rng.standard_normal(2) * rng.choice([1e-3, 1.0, 1e3]))
+    edges = np.linspace(dtype(lo), dtype(hi), bins + 1, dtype=dtype)
+    a = np.concatenate([edges, rng.choice(edges, n), rng.uniform(lo, hi, n).astype(dtype),
+                        np.nextafter(edges, np.inf, dtype=dtype)]).astype(dtype)
+    return rng.permutation(a[(a >= edges[0]) & (a <= edges[-1])])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_histograms_equal_numpy(dtype):
+    rng = np.random.default_rng(11)
+    for bins in (1, 3, 32, 63):
+        arrays = [_edge_heavy(rng, dtype, bins, n) for n in (0, 3, 40, 700)]
+        arrays += [np.full(9, 2.5, dtype),                                # constant
+                   (rng.standard_normal((6, 5)) * 1e-7 + 1e4).astype(dtype),  # tiny spread
+                   rng.standard_normal(300_000).astype(dtype),           # too large: alone
+                   np.array([1.0, np.nan, np.inf, 3.0], dtype),          # non-finite: alone
+                   np.zeros(0, dtype)]
+        hs = compute_histograms(arrays, bins)
+        for a, h in zip(arrays, hs):
+            one = compute_histogram(a, bins)
+            assert (h.lo, h.hi) == (one.lo, one.hi)
+            assert np.array_equal(h.counts, one.counts), (bins, a.shape)
+            finite = a[np.isfinite(a)]
+            if finite.size:
+                ref, _ = np.histogram(finite, bins=bins, range=(h.lo, h.hi))
+                assert np.array_equal(h.counts, ref), (bins, a.shape)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=hst.lists(hst.integers(1, 500), min_size=1, max_size=8),
+       scales=hst.lists(hst.sampled_from([1e-6, 1e-2, 1.0, 1e3, 1e6]), min_size=8, max_size=8),
+       offsets=hst.lists(hst.sampled_from([0.0, 1.0, -1e4, 3e5]), min_size=8, max_size=8),
+       bins=hst.integers(1, 64), seed=hst.integers(0, 2**16), f64=hst.booleans())
+def test_batched_histograms_property(sizes, scales, offsets, bins, seed, f64):
+    dtype = np.float64 if f64 else np.float32
+    rng = np.random.default_rng(seed)
+    arrays = [(rng.standard_normal(n) * sc + off).astype(dtype)
+              for n, sc, off in zip(sizes, scales, offsets)]
+    for a, h in zip(arrays, compute_histograms(arrays, bins)):
+        one = compute_histogram(a, bins)
+        assert (h.lo, h.hi) == (one.lo, one.hi) and np.array_equal(h.counts, one.counts)
+        assert h.counts.sum() == a.size
+        try:
+            ref, _ = np.histogram(a, bins=bins, range=(h.lo, h.hi))
+        except ValueError:      # numpy: a range too narrow for the dtype to split in bins
+            continue
+        assert np.array_equal(h.counts, ref)
+
+
+def test_batched_histograms_split_large_batches(monkeypatch):
+    from autograd_viz.models import stats as stats_mod
+    monkeypatch.setattr(stats_mod, "HIST_BATCH_MAX", 100)
+    rng = np.random.default_rng(12)
+    arrays = [rng.standard_normal(n).astype(np.float32) for n in (60, 60, 60, 30, 200)]
+    for a, h in zip(arrays, compute_histograms(arrays, 16)):
+        assert np.array_equal(h.counts, np.histogram(a, 16, range=(h.lo, h.hi))[0])
 
 
 def test_same_elements_owner():

@@ -98,7 +98,9 @@ class LiveRun:
 
     def start(self):
         """Start the training thread (after the window is listening to the models)."""
+        from .gc_guard import guard_run
         self.state.set_mode("running", "started")
+        guard_run(self)          # cyclic garbage (Qt objects too) freed in the GUI thread only
         self.runner.start()
 
     def _on_finished(self, result):
@@ -141,6 +143,8 @@ class LiveRun:
             self.runner.stop("the window was closed" if timeout else "stopped")
         ended = self.runner.join(timeout)
         if ended:
+            from .gc_guard import release_run
+            release_run(self)
             if self.timeline_source is not None:
                 self.timeline_source.close()
                 self.timeline_source = None

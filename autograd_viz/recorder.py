@@ -128,9 +128,9 @@ class Recorder:
     With ``background`` (off by default: on a 2-vCPU virtual machine the hand-over cost
     LeNet at batch 64 0.5-0.7 ms per iteration more than the commit itself, see
     ``benchmarks/watch_overhead.py``; ``None`` turns it on where there is more than one
-    core) the records are converted and committed by a writer thread, so the training thread only queues
-    each finished iteration; at most ``QUEUE_MAX`` wait, after which the training thread
-    waits for the file (a slow disk slows the run rather than growing memory). An error
+    core) the records are converted and committed by a writer thread, so the training
+    thread only queues each finished iteration; at most ``QUEUE_MAX`` wait, after which
+    the training thread waits for the file (a slow disk slows the run rather than growing memory). An error
     of the writer (a full disk) is raised in the training thread at its next iteration
     and by ``close``; the file keeps every iteration committed before it.
     """

@@ -57,8 +57,8 @@ from .models.health import HealthModel, HealthThresholds
 from .models.history import HistoryModel
 from .models.stats import (NodeStats, ParamStats, StatsModel, array_module, array_nonfinite,
                            batchable, compute_histogram, compute_histograms, compute_stats,
-                           compute_stats_many, diff_norms, fill_stats, pending_stats, same_elements_owner,
-                           snapshot_arrays, step_stats)
+                           compute_stats_many, diff_norms, fill_stats, pending_stats,
+                           same_elements_owner, snapshot_arrays, step_stats)
 from .module_tracker import ModuleTracker
 from .provenance import FINITE_PRESERVING, NonFiniteReport, ProvenanceModel, nonfinite_kind
 from . import source as _source

@@ -881,8 +881,8 @@ class Session:
             if hist and gs is not None:
                 to_bin.append((name, g._data, gs))
         if to_bin:
-            hists = compute_histograms([t[1] for t in to_bin], c.hist_bins, [t[2] for t in to_bin])
-            self._grad_hists.update(zip([t[0] for t in to_bin], hists))
+            names, arrays, stats = zip(*to_bin)
+            self._grad_hists.update(zip(names, compute_histograms(arrays, c.hist_bins, stats)))
         if not self._seen_optimizer:
             marks = {}
             for name, var in self._leaf_vars.items():

@@ -507,40 +507,9 @@ _HIST_BLOCK = 1 << 16
 
 def _uniform_counts(flat: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """``numpy.histogram(flat, bins, range=(lo, hi))[0]`` for a float array whose values
-    all lie in ``[lo, hi]``, without its generic checks and masked assignments.
-
-    Same rule and same edges as numpy: the edges are ``linspace(lo, hi, bins + 1)`` in
-    the array's dtype; value v goes to bin i when ``edges[i] <= v < edges[i + 1]`` (the
-    last bin also takes ``hi``). The bin is estimated from the scaled value; only values
-    whose estimate lies within rounding of a bin boundary (``tol``: a bound on the edges'
-    and the arithmetic's rounding, in bins) are checked against the edges themselves.
-    """
-    dt = np.result_type(lo, hi, flat)
-    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=dt)
-    scale = bins / (hi - lo)
-    eps = float(np.finfo(dt).eps)
-    tol = 8.0 * eps * (max(abs(lo), abs(hi)) * scale + bins) + 1e-9
-    counts = np.zeros(bins, dtype=np.intp)
-    last = bins - 1
-    for i in range(0, flat.size, _HIST_BLOCK):
-        v = flat[i:i + _HIST_BLOCK].astype(dt, copy=False)
-        f = v - lo
-        f *= scale
-        idx = f.astype(np.intp)
-        np.minimum(idx, last, out=idx)
-        if tol >= 0.25:
-            near = slice(None)                               # too coarse: check all
-        else:
-            f -= idx                                         # position inside the bin
-            near = np.flatnonzero((f < tol) | (f > 1.0 - tol))
-        if near is not None:
-            vn = v[near]
-            k = idx[near]
-            k -= vn < edges[k]                               # estimate one too high
-            k += (vn >= edges[k + 1]) & (k != last)          # estimate one too low
-            idx[near] = k
-        counts += np.bincount(idx, minlength=bins)
-    return counts
+    all lie in ``[lo, hi]``, without its generic checks and masked assignments (the
+    one-array case of :func:`_uniform_counts_many`)."""
+    return _uniform_counts_many([flat], [lo], [hi], bins, np.result_type(lo, hi, flat))[0]
 
 
 #: At most this many elements are binned together by :func:`compute_histograms`.
@@ -581,41 +550,63 @@ def compute_histograms(arrays, bins: int = 32, stats=None) -> list:
 
 
 def _uniform_counts_many(arrs, los, his, bins: int, dt) -> np.ndarray:
-    """:func:`_uniform_counts` of several arrays of dtype ``dt`` at once (a row of counts
-    each): the same estimate and the same edge checks, with each element's ``lo``, scale,
-    tolerance and edges looked up by its segment, and one ``bincount`` over
-    ``segment * bins + bin``."""
+    """``numpy.histogram(a, bins, range=(lo, hi))[0]`` of each float array ``a`` (all its
+    values in ``[lo, hi]``), as the rows of one array.
+
+    Same rule and same edges as numpy: the edges are ``linspace(lo, hi, bins + 1)`` in
+    ``dt``; value v goes to bin i when ``edges[i] <= v < edges[i + 1]`` (the last bin also
+    takes ``hi``). The bin is estimated from the scaled value; only values whose estimate
+    lies within rounding of a bin boundary (``tol``: a bound on the edges' and the
+    arithmetic's rounding, in bins) are checked against the edges themselves. One array
+    is binned in blocks of ``_HIST_BLOCK`` (bounded temporaries); several at once, with
+    each element's ``lo``, scale, tolerance and edges looked up by its segment, and one
+    ``bincount`` over ``segment * bins + bin``."""
     k = len(arrs)
-    sizes = [a.size for a in arrs]
+    if k == 1:
+        lo, hi = float(los[0]), float(his[0])
+        edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=dt)
+        scale = bins / (hi - lo)
+        tol = 8.0 * float(np.finfo(dt).eps) * (max(abs(lo), abs(hi)) * scale + bins) + 1e-9
+        tol = 1.0 if tol >= 0.25 else tol
+        flat = arrs[0].reshape(-1)
+        counts = np.zeros(bins, dtype=np.int64)
+        for i in range(0, flat.size, _HIST_BLOCK):
+            v = flat[i:i + _HIST_BLOCK].astype(dt, copy=False)
+            counts += np.bincount(_bin_of(v, v - lo, scale, tol, edges, 0, bins),
+                                  minlength=bins)
+        return counts.reshape(1, bins)
     lo64, hi64 = np.array(los, np.float64), np.array(his, np.float64)
     edges = np.linspace(lo64, hi64, bins + 1, endpoint=True, axis=1, dtype=dt).ravel()
     scales = bins / (hi64 - lo64)
-    eps = float(np.finfo(dt).eps)
-    tol = 8.0 * eps * (np.maximum(np.abs(lo64), np.abs(hi64)) * scales + bins) + 1e-9
-    tol[tol >= 0.25] = 1.0                           # too coarse: check all of that one
-    seg = np.repeat(np.arange(k, dtype=np.intp), sizes)
+    tol = 8.0 * float(np.finfo(dt).eps) * (np.maximum(np.abs(lo64), np.abs(hi64)) * scales
+                                           + bins) + 1e-9
+    tol[tol >= 0.25] = 1.0
+    seg = np.repeat(np.arange(k, dtype=np.intp), [a.size for a in arrs])
     v = np.concatenate(arrs, axis=None)
-    f = v - lo64.astype(dt)[seg]
-    f *= scales.astype(dt)[seg]
+    idx = _bin_of(v, v - lo64.astype(dt)[seg], scales.astype(dt)[seg],
+                  tol.astype(dt)[seg], edges, seg * (bins + 1), bins)
+    seg *= bins
+    idx += seg
+    return np.bincount(idx, minlength=k * bins).astype(np.int64).reshape(k, bins)
+
+
+def _bin_of(v, f, scale, tol, edges, base, bins: int) -> np.ndarray:
+    """Bin index of each value of ``v`` (``f``: ``v - lo``, overwritten; ``scale``,
+    ``tol``, ``base`` (offset of the value's edges in ``edges``): scalars or per element).
+    A ``tol`` of 1 checks every value against the edges (the estimate is too coarse)."""
+    f *= scale
     idx = f.astype(np.intp)
     last = bins - 1
     np.minimum(idx, last, out=idx)
     f -= idx                                         # position inside the bin
-    t = tol.astype(dt)[seg]
-    near = np.less(f, t)
-    t -= 1
-    np.negative(t, out=t)
-    near |= f > t
-    near = np.flatnonzero(near)
+    near = np.flatnonzero((f < tol) | (f > 1.0 - tol))
     vn = v[near]
     kk = idx[near]
-    base = seg[near] * (bins + 1)
-    kk -= vn < edges[base + kk]
-    kk += (vn >= edges[base + kk + 1]) & (kk != last)
+    b = base if type(base) is int else base[near]
+    kk -= vn < edges[b + kk]                         # estimate one too high
+    kk += (vn >= edges[b + kk + 1]) & (kk != last)   # estimate one too low
     idx[near] = kk
-    seg *= bins
-    idx += seg
-    return np.bincount(idx, minlength=k * bins).astype(np.int64).reshape(k, bins)
+    return idx
 
 
 @dataclass(slots=True)

@@ -163,7 +163,13 @@ class Node:
 
     @property
     def metadata(self) -> dict:
-        m = getattr(self, "_metadata", None)  # unset slot: no Python-level exception
+        # link() sets the slot to None, so the common read raises nothing (reading an unset
+        # slot goes through this class's Python ``__getattr__``: several times slower, and
+        # the debugger reads metadata once per node created).
+        try:
+            m = self._metadata
+        except AttributeError:      # a node link() never saw
+            m = None
         if m is None:
             m = self._metadata = {}
         return m
@@ -281,7 +287,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
-        self._hk = None
+        self._hk = self._metadata = None
         self._seq_nr = ACCUMULATE_SEQ
         self._meta = ((variable._data.shape, variable._data.dtype, variable.device),)
 
@@ -340,7 +346,7 @@ def link(node, inputs, outputs):
             nf.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
     node.next_functions = tuple(nf)
     node._seq_nr = _next_seq()
-    node._hk = None
+    node._hk = node._metadata = None
     if type(outputs) is tuple:
         meta = []
         for i, o in enumerate(outputs):

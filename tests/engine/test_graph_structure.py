@@ -273,6 +273,34 @@ def test_output_meta_and_metadata():
     assert y[1].grad_fn.metadata == {"k": 1}
 
 
+def test_metadata_read_skips_the_python_getattr(monkeypatch):
+    """The debugger reads ``metadata`` of every node created: for a node made by an op
+    (and an AccumulateGrad) that read must not fall back to ``Node.__getattr__`` (the
+    ``_saved_*`` lookup, several times slower); a node no op linked still works."""
+    from engine.autograd.node import Node
+    calls = []
+    original = Node.__getattr__
+
+    def counting(self, name):
+        calls.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Node, "__getattr__", counting)
+    x = engine.ones(2, requires_grad=True)
+    y = x * 3
+    assert y.grad_fn.metadata == {} and y.grad_fn.metadata is y.grad_fn.metadata
+    acc = y.grad_fn.next_functions[0][0]
+    acc.metadata["k"] = 1
+    assert acc.metadata == {"k": 1} and calls == []
+
+    class Bare(Node):
+        __slots__ = ()
+
+    bare = Bare()
+    bare.metadata["k"] = 2
+    assert bare.metadata == {"k": 2}
+
+
 def test_saved_tensors_by_their_pytorch_names():
     """Autograd mechanics: ``grad_fn._saved_self`` is the input itself, ``_saved_result``
     a new tensor equal to the output; scalars come back as numbers; freed after backward."""

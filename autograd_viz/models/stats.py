@@ -22,6 +22,7 @@ float arrays itself, with numpy's edges and rule, without ``numpy.histogram``'s 
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -555,54 +556,79 @@ def _uniform_counts_many(arrs, los, his, bins: int, dt) -> np.ndarray:
 
     Same rule and same edges as numpy: the edges are ``linspace(lo, hi, bins + 1)`` in
     ``dt``; value v goes to bin i when ``edges[i] <= v < edges[i + 1]`` (the last bin also
-    takes ``hi``). The bin is estimated from the scaled value; only values whose estimate
-    lies within rounding of a bin boundary (``tol``: a bound on the edges' and the
-    arithmetic's rounding, in bins) are checked against the edges themselves. One array
-    is binned in blocks of ``_HIST_BLOCK`` (bounded temporaries); several at once, with
-    each element's ``lo``, scale, tolerance and edges looked up by its segment, and one
-    ``bincount`` over ``segment * bins + bin``."""
+    takes ``hi``). The bin is estimated from the scaled value ``(v - lo) * scale``; only
+    values whose estimate lies within rounding of a bin boundary (``tol``: a bound on the
+    edges' and the arithmetic's rounding, in bins) are checked against the edges
+    themselves. One array is binned in blocks of ``_HIST_BLOCK`` (bounded temporaries);
+    several at once: each scaled with its own ``lo`` and scale into one buffer, the rest
+    done once for all (the largest ``tol`` of them), and one ``bincount`` over
+    ``segment * bins + bin``."""
     k = len(arrs)
+    eps8 = 8.0 * float(np.finfo(dt).eps)
+    scales = [bins / (hi - lo) for lo, hi in zip(los, his)]
+    tol = max(eps8 * (max(abs(lo), abs(hi)) * sc + bins) + 1e-9
+              for lo, hi, sc in zip(los, his, scales))
+    tol = 1.0 if tol >= 0.25 else tol
+    lo_dt, scale_dt = np.array(los, dt), np.array(scales, dt)
     if k == 1:
-        lo, hi = float(los[0]), float(his[0])
-        edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=dt)
-        scale = bins / (hi - lo)
-        tol = 8.0 * float(np.finfo(dt).eps) * (max(abs(lo), abs(hi)) * scale + bins) + 1e-9
-        tol = 1.0 if tol >= 0.25 else tol
+        edges = np.linspace(los[0], his[0], bins + 1, endpoint=True, dtype=dt)
         flat = arrs[0].reshape(-1)
         counts = np.zeros(bins, dtype=np.int64)
         for i in range(0, flat.size, _HIST_BLOCK):
             v = flat[i:i + _HIST_BLOCK].astype(dt, copy=False)
-            counts += np.bincount(_bin_of(v, v - lo, scale, tol, edges, 0, bins),
-                                  minlength=bins)
+            f = v - lo_dt[0]
+            f *= scale_dt[0]
+            counts += np.bincount(_bin_of(v, f, tol, edges, bins), minlength=bins)
         return counts.reshape(1, bins)
-    lo64, hi64 = np.array(los, np.float64), np.array(his, np.float64)
-    edges = np.linspace(lo64, hi64, bins + 1, endpoint=True, axis=1, dtype=dt).ravel()
-    scales = bins / (hi64 - lo64)
-    tol = 8.0 * float(np.finfo(dt).eps) * (np.maximum(np.abs(lo64), np.abs(hi64)) * scales
-                                           + bins) + 1e-9
-    tol[tol >= 0.25] = 1.0
-    seg = np.repeat(np.arange(k, dtype=np.intp), [a.size for a in arrs])
+    edges = _linspace_rows(np.array(los, np.float64), np.array(his, np.float64), bins, dt)
+    ends = list(itertools.accumulate(a.size for a in arrs))
     v = np.concatenate(arrs, axis=None)
-    idx = _bin_of(v, v - lo64.astype(dt)[seg], scales.astype(dt)[seg],
-                  tol.astype(dt)[seg], edges, seg * (bins + 1), bins)
-    seg *= bins
-    idx += seg
+    if v.dtype != dt:
+        v = v.astype(dt)
+    f = np.empty_like(v)
+    s = 0
+    for j, e in enumerate(ends):
+        np.subtract(v[s:e], lo_dt[j], out=f[s:e])
+        np.multiply(f[s:e], scale_dt[j], out=f[s:e])
+        s = e
+    idx = _bin_of(v, f, tol, edges, bins, ends)
+    s = ends[0]
+    for j, e in enumerate(ends[1:], 1):
+        idx[s:e] += j * bins
+        s = e
     return np.bincount(idx, minlength=k * bins).astype(np.int64).reshape(k, bins)
 
 
-def _bin_of(v, f, scale, tol, edges, base, bins: int) -> np.ndarray:
-    """Bin index of each value of ``v`` (``f``: ``v - lo``, overwritten; ``scale``,
-    ``tol``, ``base`` (offset of the value's edges in ``edges``): scalars or per element).
-    A ``tol`` of 1 checks every value against the edges (the estimate is too coarse)."""
-    f *= scale
-    idx = f.astype(np.intp)
+def _linspace_rows(lo64, hi64, bins: int, dt) -> np.ndarray:
+    """``numpy.linspace(lo, hi, bins + 1, dtype=dt)`` for each (lo, hi) pair, one row each,
+    raveled; the arithmetic is linspace's own for one pair (float64 ``i * step + lo``, the
+    last edge set to ``hi``), done for all rows at once. (``linspace`` given arrays of
+    endpoints switches every row to its underflow formula when one row's step is zero;
+    ``numpy.histogram`` bins each array against its own scalar linspace.)"""
+    step = (hi64 - lo64) / bins
+    y = np.arange(bins + 1, dtype=np.float64) * step[:, None]
+    y += lo64[:, None]
+    y[:, -1] = hi64
+    if not step.all():          # a step that underflows to zero: linspace's other formula
+        for r in np.flatnonzero(step == 0):
+            y[r] = np.linspace(lo64[r], hi64[r], bins + 1, endpoint=True)
+    return y.astype(dt).ravel()
+
+
+def _bin_of(v, f, tol, edges, bins: int, ends=None) -> np.ndarray:
+    """Bin index of each value of ``v`` from ``f``, its scaled value (``(v - lo) * scale``,
+    overwritten). ``edges``: the rows of edges, ``bins + 1`` per array; ``ends``: where
+    each array's values end in ``v`` (None: one array). A ``tol`` of 1 checks every value
+    against the edges (the estimate is too coarse)."""
+    fl = np.floor(f)
     last = bins - 1
-    np.minimum(idx, last, out=idx)
-    f -= idx                                         # position inside the bin
+    np.minimum(fl, last, out=fl)
+    f -= fl                                          # position inside the bin
+    idx = fl.astype(np.intp)
     near = np.flatnonzero((f < tol) | (f > 1.0 - tol))
     vn = v[near]
     kk = idx[near]
-    b = base if type(base) is int else base[near]
+    b = 0 if ends is None else np.searchsorted(ends, near, side="right") * (bins + 1)
     kk -= vn < edges[b + kk]                         # estimate one too high
     kk += (vn >= edges[b + kk + 1]) & (kk != last)   # estimate one too low
     idx[near] = kk

@@ -155,6 +155,23 @@ def test_batched_histograms_property(sizes, scales, offsets, bins, seed, f64):
         assert np.array_equal(h.counts, ref)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_edges_equal_numpy_linspace(dtype):
+    """The batched binning computes every array's edges at once; they must be numpy's
+    (``numpy.histogram`` bins against ``linspace(lo, hi, bins + 1, dtype=dtype)``),
+    also for ranges whose step underflows (linspace's own path is taken then)."""
+    from autograd_viz.models.stats import _linspace_rows
+    rng = np.random.default_rng(5)
+    los = rng.standard_normal(40) * rng.choice([1e-30, 1e-3, 1.0, 1e5], 40)
+    his = los + np.abs(rng.standard_normal(40)) * rng.choice([1e-7, 1.0, 1e4], 40) + 1e-300
+    los[0], his[0] = 0.0, 5e-324 * 3                       # a step of zero in float64
+    for bins in (1, 7, 32):
+        rows = _linspace_rows(los, his, bins, np.dtype(dtype)).reshape(len(los), bins + 1)
+        for lo, hi, row in zip(los, his, rows):
+            ref = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=dtype)
+            assert np.array_equal(row, ref), (lo, hi, bins)
+
+
 def test_batched_histograms_split_large_batches(monkeypatch):
     from autograd_viz.models import stats as stats_mod
     monkeypatch.setattr(stats_mod, "HIST_BATCH_MAX", 100)

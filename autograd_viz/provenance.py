@@ -19,8 +19,7 @@ import math
 import threading
 from dataclasses import dataclass
 
-import numpy as np
-
+from .models.stats import array_nonfinite  # noqa: F401  (re-exported: one implementation)
 from .signals import Signal
 
 __all__ = ["NonFiniteReport", "ProvenanceModel", "nonfinite_kind", "array_nonfinite",
@@ -105,27 +104,6 @@ FINITE_PRESERVING = frozenset({
     "ClampBackward1", "HardtanhBackward0", "MaxBackward0", "MinBackward0", "AliasBackward0",
     "DropoutBackward0", "NativeDropoutBackward0",
 })
-
-
-def array_nonfinite(arr) -> str | None:
-    """'nan'/'inf'/'nan+inf' or None for a backend array; one device-side sum in the
-    common (finite) case, exact checks only when that sum is not finite."""
-    if arr.dtype.kind not in "fc" or arr.size == 0:
-        return None
-    from .models.stats import array_module, fast_sum
-    xp = array_module(arr)
-    s = fast_sum(arr.reshape(-1)) if xp is np else float(xp.sum(arr))
-    if math.isfinite(s):
-        return None
-    has_nan = bool(xp.isnan(arr).any())
-    has_inf = bool(xp.isinf(arr).any())
-    if has_nan and has_inf:
-        return "nan+inf"
-    if has_nan:
-        return "nan"
-    if has_inf:
-        return "inf"
-    return None            # the sum overflowed, the values are finite
 
 
 class ProvenanceModel:

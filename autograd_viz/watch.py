@@ -557,13 +557,7 @@ class Session:
         metas = tuple([n._meta for n in order])
         if named and fp == self._last_fp and self.graph.structure_id is not None:
             keys = self._last_keys
-            self._key_of = {id(n): k for n, k in zip(order, keys)}
-            self._alive = order
-            self._node_in = {}
-            self._node_stats = {}
-            self._log = []
-            self._flushed = 0
-            self._prov_at = 0
+            self._new_pass({id(n): k for n, k in zip(order, keys)}, order)
             tensors = self.stats._tensors
             leaf_vars = self._leaf_vars
             for var, name in zip(leaves, self._last_leaf_names):
@@ -577,6 +571,16 @@ class Session:
                         g.nodes[key]["shapes"] = _shapes(n)
             return
         self._build_graph_full(order, fp if named else None, metas)
+
+    def _new_pass(self, key_of: dict, order: list) -> None:
+        """Per-pass state for a pass over ``order`` (its nodes, keyed by ``key_of``)."""
+        self._key_of = key_of
+        self._alive = order
+        self._node_in = {}
+        self._node_stats = {}
+        self._log = []
+        self._flushed = 0
+        self._prov_at = 0
 
     def _build_graph_full(self, order, fp, metas):
         """Key and describe every node of ``order`` (the walk from the roots) and install
@@ -619,13 +623,7 @@ class Session:
         rank = {sq: r for r, sq in enumerate(seqs)}
         sig = (tuple(keys), tuple((u, v, tuple(a["slots"])) for (u, v), a in edges.items()),
                tuple(rank.get(it[2], -1) for it in items))
-        self._key_of = key_of
-        self._alive = order
-        self._node_in = {}
-        self._node_stats = {}
-        self._log = []
-        self._flushed = 0
-        self._prov_at = 0
+        self._new_pass(key_of, order)
         tensors = self.stats._tensors
         leaf_names = []
         for key, (op, module, pname, src, var) in zip(keys, infos):

@@ -1,0 +1,46 @@
+"""What every model recipe shares: the recipe record, deterministic batches, and moving
+arrays and weights between libraries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Recipe", "batch_rng", "copy_state", "to_lib"]
+
+
+@dataclass
+class Recipe:
+    """One model ready to train on library ``T``.
+
+    ``step(i)`` runs training step ``i`` (zero_grad, forward on batch ``i``, backward,
+    clipping, optimizer and scheduler steps) and returns the loss tensor. ``state`` holds
+    whatever a recipe carries across steps (an RNN's detached hidden state).
+    """
+
+    T: Any
+    model: Any
+    optimizer: Any
+    step: Callable[[int], Any]
+    scheduler: Any = None
+    state: dict = field(default_factory=dict)
+
+
+def batch_rng(i: int, seed: int = 0) -> np.random.Generator:
+    """The numpy generator batch ``i`` is drawn from (the same for both libraries)."""
+    return np.random.default_rng([seed, i])
+
+
+def to_lib(T, *arrays):
+    """numpy arrays as tensors of library ``T`` (dtypes kept); one array gives one tensor."""
+    out = tuple(T.from_numpy(np.ascontiguousarray(a).copy()) for a in arrays)
+    return out[0] if len(out) == 1 else out
+
+
+def copy_state(dst_model, src_model, T_dst) -> None:
+    """Load ``src_model``'s ``state_dict`` (either library) into ``dst_model`` of ``T_dst``."""
+    state = {k: T_dst.from_numpy(np.array(v.detach().cpu().numpy()))
+             for k, v in src_model.state_dict().items()}
+    dst_model.load_state_dict(state)

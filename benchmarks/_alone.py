@@ -173,7 +173,8 @@ class Comparison:
             lines.append(title)
         lines.append(f"each side alone in a fresh process, alternating, {self.rounds} rounds x "
                      f"{self.steps} timed steps (after {self.warmup} warm-up); medians per step")
-        lines.append(f"  {'side':<16} {'wall':>10} {'cpu':>10} {'vs ' + base:>10} "
+        w = max(16, *(len(s.name) for s in self.sides))
+        lines.append(f"  {'side':<{w}} {'wall':>10} {'cpu':>10} {'vs ' + base:>10} "
                      f"{'paired':>7} {'RSS MB':>7} {'+steps':>7}")
         for s in self.sides:
             info = self.info(s.name)
@@ -182,7 +183,7 @@ class Comparison:
             mem = info.get("memory", {})
             rss = mem.get("rss_built_kb")
             grow = mem.get("step_peak_kb")
-            lines.append(f"  {s.name:<16} {fmt_time(self.median(s.name)):>10} "
+            lines.append(f"  {s.name:<{w}} {fmt_time(self.median(s.name)):>10} "
                          f"{fmt_time(self.median(s.name, 'cpu')):>10} {ratio:>10} {paired:>7} "
                          f"{rss / 1024 if rss else float('nan'):7.1f} "
                          f"{(grow - rss) / 1024 if grow and rss else float('nan'):+7.1f}")
@@ -199,8 +200,10 @@ def describe_threads(info: dict) -> str:
     th = info.get("threads", {})
     parts = []
     for pool in th.get("blas") or []:
-        parts.append(f"{pool['internal_api']} {pool.get('version') or ''} "
-                     f"({pool.get('threading_layer', '?')}) {pool['num_threads']} threads")
+        layer = pool.get("threading_layer")
+        parts.append(" ".join(x for x in (pool["internal_api"], pool.get("version"),
+                                          f"({layer})" if layer else None) if x)
+                     + f" {pool['num_threads']} threads")
     if th.get("blas") is None:
         parts.append("threadpoolctl not installed")
     for lib in ("engine", "torch"):

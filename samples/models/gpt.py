@@ -23,7 +23,7 @@ import numpy as np
 from . import Recipe, batch_rng, to_lib
 
 #: The size the issue's benchmark times (4 layers, 128 wide, context 64, batch 16).
-BENCHMARK = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch=16, vocab_size=65)
+BENCH = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch=16, vocab_size=65)
 #: A small size for parity tests.
 SMALL = dict(n_layer=2, n_head=2, n_embd=16, block_size=8, batch=4, vocab_size=11)
 

@@ -17,7 +17,7 @@ import numpy as np
 from . import Recipe, batch_rng, to_lib
 
 #: ViT-Tiny's widths (192 wide, 3 heads, MLP 768, 12 blocks) on 32x32 images in 4x4 patches.
-BENCHMARK = dict(image_size=32, patch_size=4, dim=192, depth=12, heads=3, mlp_dim=768,
+BENCH = dict(image_size=32, patch_size=4, dim=192, depth=12, heads=3, mlp_dim=768,
                  num_classes=10, batch=32)
 #: A small size for parity tests.
 SMALL = dict(image_size=8, patch_size=4, dim=16, depth=2, heads=2, mlp_dim=32, num_classes=5,

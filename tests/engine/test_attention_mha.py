@@ -281,3 +281,16 @@ def test_linear_graph_follows_the_input_layout(shape, perm):
     assert_same_dag(res[1][0], res[0][0])
     for ours, theirs in zip(res[1], res[0]):
         assert_close(ours, theirs)
+
+
+def test_merge_masks_is_torchs():
+    tm, em = _pair({}, batch_first=True)
+    x = np.zeros((N, L, E), dtype=np.float32)
+    kpm = np.where(KPM, -np.inf, 0.0).astype(np.float32)
+    for attn, pad in ((CAUSAL, None), (None, kpm), (CAUSAL, kpm)):
+        res = [m.merge_masks(None if attn is None else T.tensor(attn),
+                             None if pad is None else T.tensor(pad), T.tensor(x))
+               for T, m in ((torch, tm), (engine, em))]
+        (tmask, ttype), (emask, etype) = res
+        assert etype == ttype
+        assert_close(emask, tmask)

@@ -86,3 +86,5 @@ def _load_optional():
 
 
 _load_optional()
+
+from . import distributions  # noqa: F401,E402  (after nn: its losses build log_probs)

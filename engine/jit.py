@@ -5,9 +5,12 @@ fast a model runs (they capture and optimise its graph); results are the same. T
 has no compiler: these return the callable they are given, unchanged, so code written for
 PyTorch runs here and the debugger still sees every op of the eager graph. Decorator forms
 work (``@engine.compile``, ``@engine.compile(mode=...)``, ``@engine.jit.script``).
+``jit.script`` and ``jit.trace`` warn as PyTorch 2.13 does (both are deprecated there).
 """
 
 from __future__ import annotations
+
+import warnings
 
 __all__ = ["compile", "script", "trace", "trace_module", "ignore", "unused", "export",
            "annotate", "is_scripting", "is_tracing"]
@@ -30,9 +33,15 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     return model
 
 
+def _deprecated(name):
+    warnings.warn(f"`torch.jit.{name}` is deprecated. Please switch to `torch.compile` or "
+                  "`torch.export`.", DeprecationWarning, stacklevel=3)
+
+
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """``torch.jit.script``: returns ``obj`` itself (TorchScript only changes speed and
     deployment; the engine runs eagerly)."""
+    _deprecated("script")
     return obj
 
 
@@ -41,6 +50,7 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
           _compilation_unit=None, example_kwarg_inputs=None, _store_inputs=True):
     """``torch.jit.trace``: returns ``func`` itself, not a recording of one run (so, unlike
     a PyTorch trace, data-dependent control flow keeps working)."""
+    _deprecated("trace")
     if not callable(func):
         raise AssertionError(f"A callable function is expected, but {type(func)} is "
                              "provided.")

@@ -6,6 +6,9 @@ import torch
 
 import engine
 
+# torch.compile imports torch's own deprecated TorchScript helpers, which warn
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method`:DeprecationWarning")
+
 
 def test_compile_returns_the_same_callable_and_decorates():
     m = engine.nn.Linear(2, 3)
@@ -37,10 +40,14 @@ def test_compile_errors_are_torchs(call):
     assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_jit_script_trace_and_helpers_are_identity():
     m = engine.nn.Sequential(engine.nn.Linear(2, 2), engine.nn.ReLU())
-    assert engine.jit.script(m) is m
-    assert engine.jit.trace(m, engine.ones(1, 2)) is m
+    with pytest.warns(DeprecationWarning, match="`torch.jit.script` is deprecated. Please "
+                                                "switch to `torch.compile` or `torch.export`."):
+        assert engine.jit.script(m) is m
+    with pytest.warns(DeprecationWarning, match="`torch.jit.trace` is deprecated"):
+        assert engine.jit.trace(m, engine.ones(1, 2)) is m
     assert engine.jit.trace_module(m, {"forward": engine.ones(1, 2)}) is m
 
     @engine.jit.script

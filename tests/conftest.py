@@ -6,6 +6,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+TESTS = os.path.dirname(os.path.abspath(__file__))  # shared test helpers (cupy_standin)
+if TESTS not in sys.path:
+    sys.path.insert(1, TESTS)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One BLAS thread: tests run beside each other (and beside subprocesses they start) on a

@@ -233,3 +233,36 @@ def test_sparse_adam_with_dense_grads_still_runs_torch_refuses():
     assert np.isfinite(ours).all()
     with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
         _embedding_run(torch, sparse_grad=False, steps=1)
+
+
+# ------------------------------------------------------------------ device arrays
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "Adadelta", "Rprop", "ASGD",
+                                  "SparseAdam", "LBFGS"])
+def test_steps_stay_on_the_device_on_the_cupy_standin(name):
+    """On device parameters every moment stays a device array and a step makes no host
+    transfer (LBFGS reads its scalar tests and the loss back, as PyTorch's does)."""
+    import cupy_standin
+    from cupy_standin import transfers
+    rng = np.random.default_rng(0)
+    with cupy_standin.use() as cp:
+        w = engine.tensor(rng.standard_normal((4, 3)).astype(np.float32), device="cuda",
+                          requires_grad=True)
+        opt = getattr(engine.optim, name)([w])
+
+        def closure():          # the loss |w|^2 without engine reductions
+            w.grad = engine.Tensor._make(2 * w._data)
+            return float((w._data * w._data).sum())
+        transfers.reset()
+        for _ in range(3):
+            if name == "LBFGS":
+                opt.step(closure)
+            else:
+                w.grad = engine.Tensor._make(cp.asarray(rng.standard_normal((4, 3))
+                                                        .astype(np.float32)))
+                transfers.reset()
+                opt.step()
+                assert transfers.d2h == 0, transfers.d2h_sites
+        assert isinstance(w._data, cp.ndarray)
+        for k, v in opt.state[w].items():
+            if isinstance(v, engine.Tensor) and v.dim() > 0:
+                assert isinstance(v._data, cp.ndarray), k

@@ -285,3 +285,79 @@ def test_vector_round_trip_matches_torch():
     torch.nn.utils.vector_to_parameters(torch.tensor(new), ref.parameters())
     for p, q in zip(ours.parameters(), ref.parameters()):
         np.testing.assert_array_equal(np_of(p), q.detach().numpy())
+
+
+# ----------------------------------------------------------------------- orthogonal
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5), (5, 3)])
+@pytest.mark.parametrize("orth_map", [None, "householder", "matrix_exp"])
+def test_orthogonal_matches_torch(shape, orth_map):
+    def make(nn):
+        return nn.Linear(shape[1], shape[0])
+    ours, ref = _pair(make, "orthogonal", orthogonal_map=orth_map)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    assert ours.parametrizations.weight[0].orthogonal_map == \
+        ref.parametrizations.weight[0].orthogonal_map.name
+    off = 1 - np.eye(*shape)   # move off the trivial point; the diagonal stays -1 (the
+    with torch.no_grad():       # Householder map takes its integer part, as PyTorch)
+        ref.parametrizations.weight.original.add_(torch.tensor(
+            (R.standard_normal(shape) * off).astype(np.float32) * 0.3))
+    _load_from_torch(ours, ref)
+    w, v = ours.weight, ref.weight
+    np.testing.assert_allclose(np_of(w), v.detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert type(w.grad_fn).__name__ == type(v.grad_fn).__name__
+    m = np_of(w).astype(np.float64)
+    gram = m @ m.T if shape[0] <= shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-5)
+    x = R.standard_normal((2, shape[1])).astype(np.float32)
+    _forward_backward(ours, engine, x), _forward_backward(ref, torch, x)
+    for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
+        np.testing.assert_allclose(np_of(p.grad), q.grad.numpy(), rtol=1e-4, atol=2e-5,
+                                   err_msg=name)
+
+
+def test_orthogonal_assignment_and_errors_match_torch():
+    m = P.orthogonal(engine.nn.Linear(3, 3))
+    q = np.linalg.qr(R.standard_normal((3, 3)))[0].astype(np.float32)
+    m.weight = engine.tensor(q)
+    np.testing.assert_allclose(np_of(m.weight), q, atol=1e-5)
+    m2 = P.orthogonal(engine.nn.Linear(3, 5), use_trivialization=False)
+    q2 = np.linalg.qr(R.standard_normal((5, 3)))[0].astype(np.float32)
+    m2.weight = engine.tensor(q2)                   # Householder reflectors via geqrf
+    np.testing.assert_allclose(np_of(m2.weight), q2, atol=1e-5)
+    for call in (lambda T: T.nn.utils.parametrizations.orthogonal(T.nn.Linear(3, 3), "bias"),
+                 lambda T: T.nn.utils.parametrizations.orthogonal(T.nn.Linear(3, 3),
+                                                                   orthogonal_map="qr"),
+                 lambda T: setattr(T.nn.utils.parametrizations.orthogonal(
+                     T.nn.Linear(3, 3), use_trivialization=False), "weight", T.eye(3))):
+        with pytest.raises(Exception) as theirs:
+            call(torch)
+        with pytest.raises(Exception) as ours:
+            call(engine)
+        assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+def test_matrix_exp_matches_torch_and_differentiates_twice(shape):
+    from engine.nn.utils import _orthogonal_maps as maps
+    a = R.standard_normal(shape) * 1.5
+    np.testing.assert_allclose(np_of(maps.matrix_exp(engine.tensor(a))),
+                               torch.linalg.matrix_exp(torch.tensor(a)).numpy(), rtol=1e-12,
+                               atol=1e-12)
+    x = engine.tensor(a * 0.5, requires_grad=True)
+    assert type(maps.matrix_exp(x).grad_fn).__name__ == "LinalgMatrixExpBackward0"
+    assert engine.autograd.gradcheck(maps.matrix_exp, (x,))
+    assert engine.autograd.gradgradcheck(maps.matrix_exp, (x,))
+
+
+def test_householder_product_matches_torch():
+    from engine.nn.utils import _orthogonal_maps as maps
+    a, tau = R.standard_normal((5, 3)), R.uniform(0.5, 1.5, 3)
+    g = R.standard_normal((5, 3))
+    ae, te = engine.tensor(a, requires_grad=True), engine.tensor(tau, requires_grad=True)
+    at, tt = torch.tensor(a, requires_grad=True), torch.tensor(tau, requires_grad=True)
+    qe, qt = maps.householder_product(ae, te), torch.linalg.householder_product(at, tt)
+    np.testing.assert_allclose(np_of(qe), qt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (qe * engine.tensor(g)).sum().backward()
+    (qt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(np_of(ae.grad), at.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np_of(te.grad), tt.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -1,7 +1,8 @@
-"""``nn.utils.parametrizations``: ``weight_norm`` and ``spectral_norm`` as parametrizations
-(``parametrize.register_parametrization``), with PyTorch's state_dict names:
-``parametrizations.weight.original0`` (g) and ``original1`` (v) for weight norm;
-``parametrizations.weight.original`` and the power-iteration buffers
+"""``nn.utils.parametrizations``: ``orthogonal``, ``weight_norm`` and ``spectral_norm`` as
+parametrizations (``parametrize.register_parametrization``), with PyTorch's state_dict
+names: ``parametrizations.weight.original`` and the buffer ``...weight.0.base`` for
+orthogonal; ``parametrizations.weight.original0`` (g) and ``original1`` (v) for weight
+norm; ``parametrizations.weight.original`` and the power-iteration buffers
 ``parametrizations.weight.0._u`` / ``_v`` for spectral norm.
 
 Weight norm over dim 0 or the last dim is one node, ``WeightNormInterfaceBackward0`` over
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
-from ...ops import mv
+from ...ops import cat, mv
 from ...ops._core import Node, SavedTensor, link, make, needs_grad
 from ...tensor import Tensor
 from .. import functional as F
 from ..modules.module import Module
+from . import _orthogonal_maps as maps
 from . import parametrize
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 # ------------------------------------------------------------------------ weight norm
@@ -172,4 +174,108 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     parametrize.register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations,
                                                                       dim, eps))
+    return module
+
+
+# ------------------------------------------------------------------------- orthogonal
+_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+class _Orthogonal(Module):
+    """An orthogonal matrix (or batch) from a free one: ``exp(A - A^T)`` of its lower
+    triangle (``matrix_exp``) or a product of Householder reflectors (``householder``);
+    with ``use_trivialization`` times the buffer ``base`` that ``right_inverse`` sets, so
+    the original starts at a fixed point of the map. Wide matrices are handled
+    transposed."""
+
+    def __init__(self, weight, orthogonal_map, *, use_trivialization=True):
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X):
+        n, k = X.shape[-2], X.shape[-1]
+        transposed = n < k
+        if transposed:
+            X = X.mT
+            n, k = k, n
+        if self.orthogonal_map == "matrix_exp":
+            X = maps.tril(X)
+            if n != k:
+                X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], -1)
+            Q = maps.matrix_exp(X - X.mT)
+            if n != k:
+                Q = Q[..., :k]
+        else:
+            A = maps.tril(X, -1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = maps.householder_product(A, tau)
+            diag = X._data.diagonal(axis1=-2, axis2=-1).astype("int64").astype(X._data.dtype)
+            Q = Q * make(diag).unsqueeze(-2)
+        if "base" in self._buffers:
+            Q = self.base @ Q
+        if transposed:
+            Q = Q.mT
+        return Q
+
+    def right_inverse(self, Q):
+        """An original that maps to ``Q`` (``Q`` made orthogonal first if it is not)."""
+        if Q.shape != self.shape:
+            raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                             f"Got a tensor of shape {Q.shape}.")
+        with no_grad():
+            q = Q._data
+            n, k = q.shape[-2], q.shape[-1]
+            transpose = n < k
+            if transpose:
+                q = q.swapaxes(-1, -2)
+                n, k = k, n
+            xp = backend.get_array_module(q)
+            if "base" not in self._buffers:
+                if self.orthogonal_map in ("cayley", "matrix_exp"):
+                    raise NotImplementedError("It is not possible to assign to the matrix "
+                                              "exponential or the Cayley parametrizations "
+                                              "when use_trivialization=False.")
+                a, tau = maps.geqrf(q)
+                d = xp.sign(a.diagonal(axis1=-2, axis2=-1))
+                d = xp.where(tau == 0.0, -d, d)
+                a = a.copy()
+                idx = xp.arange(k)
+                a[..., idx, idx] = d
+                return make(a.swapaxes(-1, -2) if transpose else a)
+            if n == k:
+                q = q.copy() if maps.is_orthogonal(q) else maps.make_orthogonal(q)
+            else:
+                noise = Q.new_empty(*(tuple(q.shape[:-2]) + (n, n - k))).normal_()._data
+                q = maps.make_orthogonal(xp.concatenate([q, noise], -1))
+            self.base = make(xp.ascontiguousarray(q))
+            neg_id = xp.zeros(tuple(Q.shape), Q._data.dtype)
+            idx = xp.arange(min(Q.shape[-2], Q.shape[-1]))
+            neg_id[..., idx, idx] = -1.0
+            return make(neg_id)
+
+
+def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
+    """Constrain ``module.<name>`` to orthogonal (or semi-orthogonal) matrices. The
+    default map is ``matrix_exp`` for square matrices, ``householder`` otherwise.
+    ``cayley`` needs ``linalg.solve``, which the engine does not have yet: it raises."""
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError("Expected a matrix or batch of matrices. Got a tensor of "
+                         f"{weight.ndim} dimensions.")
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if weight.size(-2) == weight.size(-1) else "householder"
+    if orthogonal_map not in _MAPS:
+        raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", '
+                         f'"householder". Got: {orthogonal_map}')
+    if orthogonal_map == "cayley":
+        raise NotImplementedError("orthogonal_map='cayley' needs linalg.solve, which the "
+                                  "engine does not provide yet; use 'matrix_exp' or "
+                                  "'householder'")
+    orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module

@@ -1,30 +1,32 @@
-"""Engine vs PyTorch on a 30-op elementwise chain, forward + backward, in one run.
+"""Engine vs PyTorch on a 30-op elementwise chain, forward + backward, each alone.
 
 Workloads: the same chain at 1,000 elements (per-op overhead dominates) and at 1,000,000
-elements (kernels and copies dominate), then the engine again with one no-op event
-listener attached. Prints median times per iteration and the ratios against the targets
-from issue 2: <= 2x torch at 1e3, <= 1.3x at 1e6, listener overhead <= 10%.
+elements (kernels and copies dominate), and the engine again with one no-op event
+listener attached. Each side runs in its own fresh process (``benchmarks/_alone.py``),
+alternating; prints median times per iteration, each side's threads and the load, and the
+ratios against the targets of issue 2: <= 2x torch at 1e3, <= 1.3x at 1e6 (at 1e6 the
+engine is judged against the numpy floor instead: ``numpy_floor.py``), listener overhead
+<= 10%.
 
-    python benchmarks/engine_ops.py [--repeats N] [--threads N]
+    python benchmarks/engine_ops.py [--rounds N] [--threads N]
 
-``--threads`` sets torch's intra-op threads (default: torch's own default) so the
-comparison can be made single-threaded like numpy's elementwise kernels.
+``--threads`` sets both libraries' threads (``set_num_threads`` and the BLAS/OpenMP
+variables); by default each library uses its own default.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-import statistics
 import sys
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
+from _alone import Side, compare, fmt_time, load_text  # noqa: E402
 
-import engine  # noqa: E402
-from engine.autograd import events  # noqa: E402
+#: (elements, timed iterations per run, target engine/torch)
+WORKLOADS = ((1_000, 300, 2.0), (1_000_000, 15, 1.3))
 
 
 def chain(T, x, y):
@@ -40,90 +42,71 @@ def chain(T, x, y):
     return h.sum()
 
 
-def _setup(T, n):
-    rng = np.random.default_rng(0)
-    x = T.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
-    y = T.tensor(rng.standard_normal(n).astype(np.float32))
-    return T, x, y
+def inputs(n, seed=0):
+    """The chain's two float32 inputs as numpy arrays."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(n).astype(np.float32),
+            rng.standard_normal(n).astype(np.float32))
 
 
-def _once(setup):
-    T, x, y = setup
-    t0 = time.perf_counter()
-    chain(T, x, y).backward()
-    t1 = time.perf_counter()
-    x.grad = None
-    return t1 - t0
+def side(lib, n, listener=False, threads=None):
+    """One forward+backward of the chain per step on ``lib`` (``engine`` or ``torch``);
+    ``listener``: with a no-op engine event listener attached."""
+    T = importlib.import_module(lib)
+    if threads:
+        T.set_num_threads(threads)
+    a, b = inputs(n)
+    x = T.from_numpy(a).requires_grad_()
+    y = T.from_numpy(b)
+    if listener:
+        from engine.autograd import events
+        events.add_listener(lambda e: None)
+
+    def step(i):
+        chain(T, x, y).backward()
+        x.grad = None
+
+    return step
 
 
-SETTLE_S = 0.01
-SETTLE_FROM = 100_000  # small workloads run back to back: a pause would only cool the caches
-
-
-def time_interleaved(n, repeats, warmup=3):
-    """Median seconds per iteration for torch, engine, engine + one no-op listener.
-
-    The three run in turn inside one loop, so a load spike on the machine hits all three
-    alike instead of one measurement. At 1e6 elements each measured iteration starts after a short pause,
-    so that no thread of the library measured before it is still spinning on a core (torch's
-    OpenMP workers spin for a while after each parallel region and would take the second
-    core from the engine's elementwise thread)."""
-    import torch
-    setups = {"torch": _setup(torch, n), "engine": _setup(engine, n),
-              "listener": _setup(engine, n)}
-    times = {k: [] for k in setups}
-    noop = lambda e: None  # noqa: E731
-    for i in range(warmup + repeats):
-        for k, st in setups.items():
-            if n >= SETTLE_FROM:
-                time.sleep(SETTLE_S)
-            if k == "listener":
-                h = events.add_listener(noop)
-                try:
-                    t = _once(st)
-                finally:
-                    h.remove()
-            else:
-                t = _once(st)
-            if i >= warmup:
-                times[k].append(t)
-    return ({k: statistics.median(v) for k, v in times.items()},
-            {k: min(v) for k, v in times.items()})
-
-
-def _fmt(sec):
-    return f"{sec * 1e3:9.3f} ms" if sec >= 1e-3 else f"{sec * 1e6:9.1f} us"
+def thread_env(threads):
+    """The environment that limits BLAS/OpenMP to ``threads`` (empty: library defaults)."""
+    return {v: str(threads) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                      "MKL_NUM_THREADS")} if threads else {}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=0, help="iterations per measurement "
-                    "(default: 300 at 1e3, 31 at 1e6)")
-    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=0, help="timed iterations per run "
+                    "(default: 300 at 1e3, 15 at 1e6)")
+    ap.add_argument("--threads", type=int, default=0, help="threads of both libraries")
     args = ap.parse_args(argv)
-    import torch
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), engine {engine.__version__}")
+    env = thread_env(args.threads)
     rows = []
-    for n, reps, target in ((1_000, 300, 2.0), (1_000_000, 31, 1.3)):
-        med, best = time_interleaved(n, args.repeats or reps)
-        rows.append((n, med, best, target))
-    print(f"\n{'elements':>10} {'torch':>11} {'engine':>11} {'ratio':>6} {'target':>6} "
-          f"{'+listener':>11} {'overhead':>8} {'(best)':>7} {'target':>6}")
-    ok = True
-    for n, med, best, target in rows:
-        ratio = med["engine"] / med["torch"]
-        over = med["listener"] / med["engine"] - 1
-        over_best = best["listener"] / best["engine"] - 1
-        ok &= ratio <= target and min(over, over_best) <= 0.10
-        print(f"{n:>10,} {_fmt(med['torch']):>11} {_fmt(med['engine']):>11} {ratio:5.2f}x "
-              f"{target:5.1f}x {_fmt(med['listener']):>11} {over * 100:7.1f}% "
-              f"{over_best * 100:6.1f}% {'10%':>6}")
-    print("\nmedians per forward+backward iteration; '(best)' compares the fastest runs, "
-          "which a\nload spike on a shared machine disturbs least.")
-    print("\nall targets met" if ok else "\nsome targets missed (see ratios above)")
+    for n, reps, target in WORKLOADS:
+        kw = {"n": n, "threads": args.threads or None}
+        res = compare([Side("torch", "engine_ops:side", {"lib": "torch", **kw}, env,
+                            exclude=("engine",)),
+                       Side("engine", "engine_ops:side", {"lib": "engine", **kw}, env,
+                            exclude=("torch",)),
+                       Side("engine+listener", "engine_ops:side",
+                            {"lib": "engine", "listener": True, **kw}, env, exclude=("torch",))],
+                      rounds=args.rounds, steps=args.repeats or reps, warmup=3,
+                      baseline="torch")
+        print("\n" + res.report(f"30-op chain, {n:,} elements"), flush=True)
+        rows.append((n, res, target))
+    print(f"\n{'elements':>10} {'torch':>10} {'engine':>10} {'ratio':>6} {'target':>6} "
+          f"{'+listener':>10} {'overhead':>8} {'paired':>7} {'target':>6}")
+    for n, res, target in rows:
+        over = res.ratio("engine+listener", "engine") - 1
+        paired = res.paired("engine+listener", "engine") - 1
+        print(f"{n:>10,} {fmt_time(res.median('torch')):>10} {fmt_time(res.median('engine')):>10}"
+              f" {res.ratio('engine', 'torch'):5.2f}x {target:5.1f}x "
+              f"{fmt_time(res.median('engine+listener')):>10} {over * 100:7.1f}% "
+              f"{paired * 100:6.1f}% {'10%':>6}")
+    print(load_text())
     return 0
 
 

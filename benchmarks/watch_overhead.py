@@ -1,132 +1,121 @@
 """What watching costs: LeNet training at batch 64, engine alone vs watched vs watched and
-recorded to a session file, in one run.
+recorded to a session file, each mode alone in its own fresh process.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/watch_overhead.py [--iters 40] [--rounds 5]
-                                        [--batch 64] [--device cpu] [--hist-every 10]
+    python benchmarks/watch_overhead.py [--iters 40] [--rounds 5] [--batch 64]
+                                        [--hist-every 10] [--device cpu]
 
-Watched = statistics every iteration, histograms every 10 (the CLI's default). The three
-modes are interleaved round by round, each round starting with the next mode (so drift
-in machine speed, and what one mode leaves behind, hits all alike); every
-round is timed on two clocks at once, wall time and this process's CPU time (steadier on a
-shared machine; run with OPENBLAS_NUM_THREADS=1 so BLAS threads do not blur it), and the
-median round of each mode is reported (the best round beside it, and the median over
-rounds of each round's ratio to that round's engine-alone time), with the load average.
-Targets (issue 4): watched <= 10% slower than alone, recorded <= 15%, session file <= 20 KB
-per iteration.
+Watched = statistics every iteration, histograms every 10 (the CLI's default). The modes
+run through ``benchmarks/_alone.py``: one fresh process per run, alternating alone,
+watched, recorded for ``--rounds`` rounds; medians of per-iteration times on the wall clock
+and on the process's CPU clock (steadier on a shared machine, but blind to time a
+background thread spends on the other core), the paired ratios (median over rounds of
+mode / alone within a round), each mode's threads and the load average. Targets (issue
+13): watched at most 15% slower than alone, recorded at most 20%; session file at most
+20 KB per iteration.
+
+``side(mode, ...)`` is reusable: another benchmark can name ``"watch_overhead:side"`` with
+its own kwargs (``background_stats``, ``background_writer``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import tempfile
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import engine as torch  # noqa: E402
+from _alone import Side, compare, load_text  # noqa: E402
 
-import engine.nn.functional as F  # noqa: E402
-import engine.optim as optim  # noqa: E402
-
-import autograd_viz  # noqa: E402
+MODES = ("alone", "watched", "recorded")
+TARGETS = {"watched": 0.15, "recorded": 0.20}
 
 
-from samples.lenet import Net as LeNet  # noqa: E402  (the tutorial LeNet the samples train)
-
-
-def _clocks():
-    return time.perf_counter(), time.process_time()
-
-
-def train(iters, batch, device, session=None):
-    """(wall, cpu) seconds per iteration of ``iters`` SGD steps after one warm-up step."""
+def lenet_step(batch, device="cpu", log=None):
+    """The samples' tutorial LeNet with SGD momentum; ``step(i)`` trains on batch ``i % 4``
+    (``log``: called after each step, e.g. ``session.log``)."""
+    import engine as torch
+    import engine.nn.functional as F
+    import engine.optim as optim
+    from samples.lenet import Net as LeNet
     torch.manual_seed(0)
     net = LeNet().to(device)
     opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     xs = torch.randn(4, batch, 1, 32, 32, device=device)
     ys = torch.randint(0, 10, (4, batch), device=device)
+    sync = torch.cuda.synchronize if device != "cpu" else (lambda: None)
 
     def step(i):
         opt.zero_grad()
         loss = F.cross_entropy(net(xs[i % 4]), ys[i % 4])
         loss.backward()
         opt.step()
-        if session is not None:
-            session.log(lr=0.01)
+        if log is not None:
+            log(lr=0.01)
+        sync()
         return loss
 
-    step(0)
-    if device != "cpu":
-        torch.cuda.synchronize()
-    w0, c0 = _clocks()
-    for i in range(1, iters + 1):
-        loss = step(i)
-    float(loss.item())
-    if device != "cpu":
-        torch.cuda.synchronize()
-    w1, c1 = _clocks()
-    return (w1 - w0) / iters, (c1 - c0) / iters
+    return step
 
 
-def _load() -> str:
-    try:
-        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:  # pragma: no cover - not on this platform
-        return "load average unknown"
+def side(mode, batch=64, hist_every=10, device="cpu", background_stats=None,
+         background_writer=None):
+    """One training step per call in ``mode``: 'alone', 'watched' or 'recorded' (to a
+    temporary session file; ``close`` reports its KB per iteration). ``background_stats``
+    and ``background_writer`` override the defaults of the watcher and the recorder."""
+    if mode == "alone":
+        return lenet_step(batch, device)
+    import tempfile
+
+    import autograd_viz
+    cfg = {"hist_every": hist_every}
+    if background_stats is not None:
+        cfg["background_stats"] = background_stats
+    record, opts, tmp = None, None, None
+    if mode == "recorded":
+        tmp = tempfile.TemporaryDirectory(prefix="watch-overhead-")
+        record = os.path.join(tmp.name, "run.avz")
+        if background_writer is not None:
+            opts = {"background": background_writer}
+    elif mode != "watched":
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    session = autograd_viz.watch(record=record, recorder_options=opts, **cfg)
+    step = lenet_step(batch, device, log=session.log)
+
+    def close():
+        session.detach()
+        if record is None:
+            return {}
+        kb = os.path.getsize(record) / session.recorder.written / 1024
+        tmp.cleanup()
+        return {"kb_per_iter": kb}
+
+    step.close = close
+    return step
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--iters", type=int, default=40)
-    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--iters", type=int, default=40, help="timed iterations per run")
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--hist-every", type=int, default=10)
     p.add_argument("--device", default="cpu")
     a = p.parse_args(argv)
-    modes = ("alone", "watched", "recorded")
-    times = {k: [] for k in modes}              # per round: (wall, cpu)
-    sizes = []
-    load_before = _load()
-    print(f"{load_before}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}",
-          flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        for r in range(a.rounds):
-            # Each round starts with a different mode: whatever the mode before leaves
-            # behind (garbage, a cooler cache, a file being synced) falls on all three alike.
-            for mode in modes[r % 3:] + modes[:r % 3]:
-                if mode == "alone":
-                    times["alone"].append(train(a.iters, a.batch, a.device))
-                elif mode == "watched":
-                    with autograd_viz.watch(hist_every=a.hist_every) as s:
-                        times["watched"].append(train(a.iters, a.batch, a.device, s))
-                else:
-                    path = os.path.join(tmp, f"run{r}.avz")
-                    with autograd_viz.watch(record=path, hist_every=a.hist_every) as s:
-                        times["recorded"].append(train(a.iters, a.batch, a.device, s))
-                    s.recorder.close()
-                    sizes.append(os.path.getsize(path) / s.recorder.written)
-            print(f"round {r + 1}: " + "  ".join(
-                f"{k} {v[-1][0] * 1e3:.1f}/{v[-1][1] * 1e3:.1f}" for k, v in times.items())
-                + "  ms wall/cpu", flush=True)
-    print(f"\nLeNet, batch {a.batch}, {a.iters} iterations x {a.rounds} rounds on {a.device}; "
-          f"ms per iteration, median round (best round):")
-    targets = {"alone": "", "watched": "  (target <= 10%)", "recorded": "  (target <= 15%)"}
-    for ci, clock in enumerate(("wall", "cpu")):
-        med = {k: statistics.median(t[ci] for t in v) for k, v in times.items()}
-        best = {k: min(t[ci] for t in v) for k, v in times.items()}
-        print(f" {clock} clock:")
-        for k in modes:
-            # paired: the median over rounds of this round's time / that round's alone time
-            paired = statistics.median(t[ci] / a[ci] - 1 for t, a in zip(times[k], times["alone"]))
-            print(f"  {k:<9} {med[k] * 1e3:8.2f} ms  {(med[k] / med['alone'] - 1) * 100:+6.1f}%"
-                  f"   (best {best[k] * 1e3:6.2f} ms {(best[k] / best['alone'] - 1) * 100:+6.1f}%;"
-                  f" paired {paired * 100:+6.1f}%){targets[k]}")
-    print(f"  session  {statistics.median(sizes) / 1024:8.1f} KB per iteration  (target <= 20 KB; "
-          f"histograms every {a.hist_every})")
-    print(f"  {load_before} before, {_load()} after")
+    kw = {"batch": a.batch, "hist_every": a.hist_every, "device": a.device}
+    res = compare([Side(m, "watch_overhead:side", {"mode": m, **kw}, exclude=("torch",))
+                   for m in MODES], rounds=a.rounds, steps=a.iters, warmup=3, baseline="alone")
+    print(res.report(f"LeNet, batch {a.batch}, on {a.device}: alone, watched, recorded "
+                     f"(histograms every {a.hist_every})"))
+    print("\noverhead over alone (median step / paired per round):")
+    for m in MODES[1:]:
+        cells = "  ".join(f"{clock} {(res.ratio(m, 'alone', clock) - 1) * 100:+6.1f}% / "
+                          f"{(res.paired(m, 'alone', clock) - 1) * 100:+6.1f}%"
+                          for clock in ("wall", "cpu"))
+        print(f"  {m:<9} {cells}   (target <= {TARGETS[m]:.0%})")
+    kb = sorted(e["kb_per_iter"] for e in res.extra("recorded"))
+    print(f"  session   {kb[len(kb) // 2]:.1f} KB per iteration  (target <= 20 KB)")
+    print(load_text())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import engine.optim as optim
 from engine.autograd import events
 
 import autograd_viz
-from benchmarks.watch_floor import FloorListener
+from benchmarks._floor_listener import FloorListener
 from samples.lenet import Net
 
 

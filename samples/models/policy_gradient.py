@@ -17,6 +17,9 @@ import numpy as np
 from . import Recipe, batch_rng, to_lib
 
 
+BENCH = dict(batch=64, cells=8, horizon=12, hidden=64)  # 64 episodes side by side
+
+
 class Corridor:
     """``batch`` corridors of ``n`` cells; action 0 moves left, 1 stays, 2 moves right.
     Reaching cell ``n - 1`` pays 1 and ends the episode; every other move costs 0.05."""

@@ -16,6 +16,9 @@ import numpy as np
 from . import Recipe, batch_rng, to_lib
 
 
+BENCH = dict(batch=64, side=28, hidden=400, latent=20)  # an MNIST-sized VAE (28x28 inputs)
+
+
 def build_model(T, n_in=36, hidden=32, latent=4):
     nn = T.nn
     D = T.distributions

@@ -8,7 +8,7 @@ alpha)``. ``dP/dalpha`` is a central difference of ``P`` (series below ``alpha +
 continued fraction of ``Q = 1 - P`` above, each in float64 to convergence), taken on
 whichever of P and Q is the small one so nothing cancels; above alpha = 1e4 the
 Wilson-Hilferty cube-root approximation (relative error ~1e-6 there) gives it in closed
-form. PyTorch uses its own approximation of the same quantity; the two agree to ~1e-5.
+form. PyTorch uses its own approximation of the same quantity, within ~1e-3 of this.
 Draws come from the engine's generator on the host and are placed on alpha's device.
 """
 

@@ -121,14 +121,9 @@ def _multinomial(probs_2d, num_samples):
     return creation.tensor(idx, device=probs_2d.device)
 
 
-class _LocScale:
-    """Mixin for location-scale families (Normal, Laplace): ``loc`` and ``scale`` broadcast
-    together, real ``loc`` and positive ``scale``, and ``loc`` as mean and mode."""
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch = () if _is_number(loc) and _is_number(scale) else self.loc.size()
-        super().__init__(batch, validate_args=validate_args)
+class _LocMean:
+    """Mixin for distributions whose mean and mode are ``loc`` (Normal, Laplace,
+    MultivariateNormal)."""
 
     @property
     def mean(self):
@@ -137,3 +132,13 @@ class _LocScale:
     @property
     def mode(self):
         return self.loc
+
+
+class _LocScale(_LocMean):
+    """Mixin for location-scale families (Normal, Laplace): ``loc`` and ``scale`` broadcast
+    together."""
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch = () if _is_number(loc) and _is_number(scale) else self.loc.size()
+        super().__init__(batch, validate_args=validate_args)

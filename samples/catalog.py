@@ -64,6 +64,10 @@ SAMPLES = (
     Sample("char_rnn",
            "A character-level RNNCell unrolled over 200 characters: 1,610 nodes sharing "
            "the same weights"),
+    Sample("gpt",
+           "A character-level GPT (nanoGPT): causal self-attention blocks, an embedding tied "
+           "to the output head",
+           (("attention written out (--attention=manual)", ("--attention=manual",)),)),
 )
 
 #: The sample a new user sees first.

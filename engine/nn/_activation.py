@@ -33,12 +33,57 @@ def _float_input(x, op):
 
 # ---------------------------------------------------------------- erf (for exact GELU)
 def _erf_array(a):
-    """erf elementwise, exact to the platform's libm (numpy has no erf ufunc)."""
+    """erf elementwise (numpy has no erf ufunc): float64 exact to the platform's libm
+    (``math.erf`` per element, slow), narrower floats by :func:`_erf_float32` (fast)."""
     if backend.is_cuda_array(a):
         from cupyx.scipy.special import erf as cp_erf  # noqa: PLC0415 - GPU only
         return cp_erf(a)
+    if a.dtype.itemsize <= 4:
+        return _erf_float32(a.astype(np.float32, copy=False)).astype(a.dtype, copy=False)
     out = np.frompyfunc(math.erf, 1, 1)(a.astype(np.float64, copy=False))
     return np.asarray(out, dtype=np.float64).astype(a.dtype, copy=False)
+
+
+_ERF_STEPS = 64       # table points per unit of |x|
+_ERF_END = 4.0        # erf(4) = 1 - 1.5e-8 rounds to 1 in float32
+_erf_cubics = None    # (c0, c1, c2, c3): per-interval cubic coefficients, built on first use
+
+
+def _erf_table():
+    """Cubic Hermite pieces of erf on [0, 4] from exact values and exact derivatives
+    (2/sqrt(pi) exp(-x^2)) at steps of 1/64: interpolation error below 1e-10, far under
+    float32's resolution; stored as float32 coefficients of t in [0, 1) per interval."""
+    global _erf_cubics
+    n = int(_ERF_END * _ERF_STEPS)
+    h = 1.0 / _ERF_STEPS
+    x = np.arange(n + 2) * h
+    f = np.array([math.erf(v) for v in x])
+    d = h * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)     # derivative in units of t
+    f0, f1, d0, d1 = f[:-1], f[1:], d[:-1], d[1:]
+    _erf_cubics = tuple(c.astype(np.float32) for c in
+                        (f0, d0, 3 * (f1 - f0) - 2 * d0 - d1, 2 * (f0 - f1) + d0 + d1))
+    return _erf_cubics
+
+
+def _erf_float32(a):
+    """erf of a float32 array within about one float32 ulp, in a few vectorised float32
+    passes: ``|x|`` clamped to [0, 4] in table steps, split into interval and position,
+    one cubic per element, the sign put back (NaN runs through as NaN)."""
+    c0, c1, c2, c3 = _erf_cubics or _erf_table()
+    s = np.abs(a)
+    np.minimum(s, np.float32(_ERF_END), out=s)
+    s *= np.float32(_ERF_STEPS)
+    t, whole = np.modf(s)
+    with np.errstate(invalid="ignore"):   # NaN has no interval: any one will do
+        i = whole.astype(np.intp)
+    out = c3.take(i, mode="clip")
+    out *= t
+    out += c2.take(i, mode="clip")
+    out *= t
+    out += c1.take(i, mode="clip")
+    out *= t
+    out += c0.take(i, mode="clip")
+    return np.copysign(out, a, out=out)
 
 
 class ErfBackward0(Node):
@@ -152,11 +197,25 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class GeluBackward0(Node):
-    __slots__ = ("self_", "approximate")
+    """``cdf`` keeps the forward's Phi(x) (exact GELU): without a graph to build, the
+    gradient ``g * (Phi(x) + x phi(x))`` then needs no second erf."""
+    __slots__ = ("self_", "approximate", "cdf")
     _saved_names = ("self_",)
+
+    def _release_saved(self):
+        Node._release_saved(self)
+        self.cdf = None
 
     def backward(self, g):
         x = self.unpack(self.self_)
+        if not _state.enabled and self.cdf is not None:
+            xd = x._data
+            pdf = np.exp(xd * xd * -0.5)
+            pdf *= _INV_SQRT_2PI
+            pdf *= xd
+            pdf += self.cdf
+            pdf *= g._data
+            return make(pdf)
         if self.approximate == "tanh":
             inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
             t = tanh(inner)
@@ -173,12 +232,16 @@ def gelu(input, approximate="none"):
     a = _float_input(input, "GeluKernelImpl")
     if approximate == "tanh":
         out = 0.5 * a * (1 + np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)))
+        cdf = None
     else:
-        out = 0.5 * a * (1 + _erf_array(a / _SQRT_2))
+        cdf = _erf_array(a * a.dtype.type(1 / _SQRT_2))
+        cdf += 1
+        cdf *= 0.5
+        out = a * cdf
     r = make(out.astype(a.dtype, copy=False))
     if needs_grad(input):
         n = GeluBackward0()
-        n.self_, n.approximate = SavedTensor(input), approximate
+        n.self_, n.approximate, n.cdf = SavedTensor(input), approximate, cdf
         link(n, (input,), r)
     return r
 

@@ -1,8 +1,9 @@
 """``linear``: ``x @ W.T + b`` with ATen's graph shape.
 
 A 2-D input with a bias is one ``addmm`` (``AddmmBackward0`` over bias, input and
-``TBackward0`` of the weight); any other input is viewed as 2-D, multiplied with
-``addmm``, and viewed back; without a bias it is ``matmul(input, W.t())``.
+``TBackward0`` of the weight); any other contiguous input is viewed as 2-D, multiplied
+with ``addmm``, and viewed back; a non-contiguous one is ``matmul(input, W.t())`` with the
+bias added in place (``AddBackward0``); without a bias it is ``matmul`` alone.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ def linear(input, weight, bias=None):
     if input.ndim == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D "
                            f"and {weight.ndim}D")
-    out = addmm(bias, input.reshape(-1, shape[-1]), wt)
-    return out.view(tuple(shape[:-1]) + (weight.shape[0],))
+    if input._data.flags.c_contiguous:
+        out = addmm(bias, input.reshape(-1, shape[-1]), wt)
+        return out.view(tuple(shape[:-1]) + (weight.shape[0],))
+    # ATen: a non-contiguous input is matmul, then the bias added in place
+    return matmul(input, wt).add_(bias)
 
 
 class TrilinearBackward0(Node):

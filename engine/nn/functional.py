@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import ops as _ops
 from ..ops import inplace as _inplace
+from ._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ._activation import (elu, elu_, erf, gelu, hardtanh, leaky_relu, leaky_relu_,  # noqa
                           log_softmax, relu6, silu, softmax, softmin, softplus)
 from ._dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # noqa: F401

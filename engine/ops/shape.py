@@ -73,8 +73,14 @@ def _reshaper(shape):
     return lambda t: t.reshape(shape)
 
 
+class ReshapeAliasBackward0(ViewBackward0):
+    """A reshape that is a view of a non-contiguous tensor (PyTorch's ``_reshape_alias``)."""
+    __slots__ = ()
+
+
 def reshape(input, *shape):
-    """A view when the strides allow one (``ViewBackward0``), else a contiguous copy
+    """A view when the strides allow one (``ViewBackward0`` of a contiguous tensor,
+    ``ReshapeAliasBackward0`` of a non-contiguous one), else a contiguous copy
     (``CloneBackward0`` then ``UnsafeViewBackward0``), as PyTorch's ``reshape`` does."""
     a = input._data
     shape = _infer_shape(shape, a.size, "reshape")
@@ -85,7 +91,7 @@ def reshape(input, *shape):
         return _unsafe_view(clone(input), shape)
     r = _view_of(input, data, _reshaper(shape))
     if needs_grad(input):
-        n = ViewBackward0()
+        n = ViewBackward0() if a.flags.c_contiguous else ReshapeAliasBackward0()
         n.shape = a.shape
         link(n, (input,), r)
     return r

@@ -215,6 +215,36 @@ def test_char_rnn_learns():
     assert len(result["sample"]) == 4 + 120
 
 
+def test_gpt_graph_has_one_leaf_for_the_tied_embedding():
+    from samples.char_rnn import CharData, load_text
+    from samples.gpt import batch, build_model
+
+    data = CharData(load_text(), seed=0)
+    model = build_model(engine, vocab_size=data.vocab_size, block_size=16, n_layer=2, n_head=2,
+                        n_embd=16)
+    _, loss = model(*batch(data, 16, 2))
+    leaf = model.lm_head.weight
+    parents, seen, stack = [], set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for child, _ in node.next_functions:
+            if getattr(child, "variable", None) is leaf:
+                parents.append(node.name())
+            stack.append(child)
+    assert sorted(parents) == ["EmbeddingBackward0", "TBackward0"]
+
+
+def test_gpt_learns():
+    from samples.gpt import main
+
+    result = quiet(main, "--steps", "40", "--n-layer", "2", "--n-embd", "64", "--block-size", "32")
+    assert result["loss"] < 3.5  # from ln(84) = 4.43: at least the character frequencies
+    assert len(result["sample"]) == 4 + 120
+
+
 def test_linear_regression_recovers_the_line():
     from samples.linear_regression import TRUE_B, TRUE_W, main
 
@@ -249,6 +279,7 @@ def test_lenet_trains_on_mnist_idx_files(tmp_path):
     ("nan_hunt", ["--steps", "5"]),
     ("custom_function", ["--steps", "5"]),
     ("char_rnn", ["--steps", "2", "--seq-len", "20"]),
+    ("gpt", ["--steps", "2", "--n-layer", "1", "--n-embd", "16", "--block-size", "16"]),
 ])
 def test_same_seed_same_run_other_seed_other_run(module, argv):
     import importlib

@@ -37,3 +37,6 @@ def _optional(modname, names):
 _optional("conv", ("Conv1d", "Conv2d", "ConvTranspose2d"))
 _optional("pooling", ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"))
 del _optional
+from .attention import MultiheadAttention  # noqa: E402,F401
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: E402,F401
+                          TransformerEncoder, TransformerEncoderLayer)

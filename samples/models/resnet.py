@@ -11,9 +11,7 @@ trains at the constant ``lr`` instead of the one-cycle schedule.
 
 from __future__ import annotations
 
-import numpy as np
-
-from . import Recipe, batch_rng, to_lib
+from . import Recipe, pattern_images, to_lib
 
 #: ResNet-20 width 16 on CIFAR-sized input, batch 32 (issue 14's benchmark size).
 BENCH = dict(batch=32, image_size=32, width=16, blocks=3, num_classes=10, total_steps=10_000)
@@ -71,12 +69,7 @@ def build_model(T, *, width=16, blocks=3, num_classes=10, channels=3):
 def synthetic_batch(i, batch, image_size, num_classes, channels=3):
     """(images float32 (batch, channels, size, size), labels int64): a class's fixed
     pattern plus unit noise."""
-    patterns = np.random.default_rng(4321).standard_normal(
-        (num_classes, channels, image_size, image_size))
-    rng = batch_rng(i)
-    labels = rng.integers(0, num_classes, batch)
-    images = patterns[labels] + rng.standard_normal((batch, channels, image_size, image_size))
-    return images.astype(np.float32), labels.astype(np.int64)
+    return pattern_images(i, batch, image_size, num_classes, channels, seed=4321)
 
 
 def recipe(T, *, batch=SMALL["batch"], image_size=SMALL["image_size"], width=SMALL["width"],

@@ -5,7 +5,8 @@ backward node and exact higher derivatives.
 An op supplies its array map ``fwd`` and the adjoint ``adj`` (the transposed map: what the
 gradient goes through). Its node's backward applies ``adj`` to the incoming gradient; when a
 graph is being built (``create_graph=True``) it does so through a node of its own, named as
-PyTorch names it (``UpsampleBilinear2DBackwardBackward0``), whose backward applies ``fwd``
+PyTorch names it (``UpsampleBilinear2DBackwardBackward0``, or the adjoint op's own node such
+as ``Col2ImBackward0`` for unfold), whose backward applies ``fwd``
 again -- so double backward is exact at the cost of nothing when unused.
 """
 
@@ -22,12 +23,13 @@ _classes: dict = {}
 class _LinearMapNode(Node):
     """Backward of a linear op: ``adj`` on the gradient (differentiably when a graph is
     being built)."""
-    __slots__ = ("fwd", "adj", "info")
+    __slots__ = ("fwd", "adj", "info", "twin")
 
     def backward(self, g):
         if not _state.enabled:
             return make(self.adj(g._data))
-        return linear_map(g, self.adj, self.fwd, self._twin_name(), self.info)
+        return linear_map(g, self.adj, self.fwd, self.twin or self._twin_name(), self.info,
+                          twin=type(self).__name__)
 
     def __getattr__(self, name):
         """``_saved_<key>`` reads ``info[key]`` (PyTorch's ``grad_fn._saved_output_size``)."""
@@ -56,13 +58,15 @@ def node_class(name):
     return cls
 
 
-def linear_map(x, fwd, adj, name, info=None):
-    """``fwd(x)`` as a tensor with a backward node of class ``name`` that applies ``adj``.
+def linear_map(x, fwd, adj, name, info=None, twin=None):
+    """``fwd(x)`` as a tensor with a backward node of class ``name`` that applies ``adj``;
+    ``twin`` names the node of the gradient itself (default ``<Op>BackwardBackward0``; where
+    PyTorch's backward is another op, its name: pixel_shuffle's is ``PixelUnshuffleBackward0``).
     ``info`` (a dict of the op's arguments) is kept on the node; ``node._saved_<key>`` reads it
     as PyTorch's saved attributes read."""
     r = make(fwd(x._data))
     if needs_grad(x):
         n = node_class(name)()
-        n.fwd, n.adj, n.info = fwd, adj, info
+        n.fwd, n.adj, n.info, n.twin = fwd, adj, info, twin
         link(n, (x,), r)
     return r

@@ -29,6 +29,7 @@ from ._lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
 from ._pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ._fold import fold, unfold  # noqa: F401
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._conv3d import conv3d, conv_transpose3d  # noqa: F401
 from ._pad import pad  # noqa: F401
 from . import _conv, _pool
 from ._conv import conv1d, conv2d, conv_transpose2d  # noqa: F401

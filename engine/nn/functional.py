@@ -19,6 +19,17 @@ from ._linear import bilinear, linear  # noqa: F401
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                     cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._norm import batch_norm, layer_norm  # noqa: F401
+from ._group_norm import group_norm  # noqa: F401
+from ._instance_norm import instance_norm  # noqa: F401
+from ._rms_norm import local_response_norm, rms_norm  # noqa: F401
+from ._upsample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
+from ._pool3d import (adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,  # noqa
+                      adaptive_max_pool3d, avg_pool3d, max_pool3d, max_pool3d_with_indices)
+from ._lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
+from ._pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ._fold import fold, unfold  # noqa: F401
+from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._conv3d import conv3d, conv_transpose3d  # noqa: F401
 from ._pad import pad  # noqa: F401
 from . import _conv, _pool
 from ._conv import conv1d, conv2d, conv_transpose2d  # noqa: F401

@@ -8,4 +8,4 @@ parity tests (``tests/models``) train a recipe on both libraries from one ``stat
 ``benchmarks/models.py`` times ``step``; samples reuse the model classes.
 """
 
-from ._recipe import Recipe, batch_rng, copy_state, to_lib  # noqa: F401
+from ._recipe import Recipe, batch_rng, copy_state, pattern_images, to_lib  # noqa: F401

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Recipe", "batch_rng", "copy_state", "to_lib"]
+__all__ = ["Recipe", "batch_rng", "copy_state", "to_lib", "pattern_images"]
 
 
 @dataclass
@@ -44,3 +44,15 @@ def copy_state(dst_model, src_model, T_dst) -> None:
     state = {k: T_dst.from_numpy(np.array(v.detach().cpu().numpy()))
              for k, v in src_model.state_dict().items()}
     dst_model.load_state_dict(state)
+
+
+def pattern_images(i, batch, image_size, num_classes, channels=3, seed=0):
+    """Batch ``i`` of a synthetic image classification task: (images float32 (batch,
+    channels, size, size), labels int64), each image its class's fixed random pattern (drawn
+    from ``seed``) plus unit noise, so a few training steps lower the loss."""
+    patterns = np.random.default_rng(seed).standard_normal(
+        (num_classes, channels, image_size, image_size))
+    rng = batch_rng(i)
+    labels = rng.integers(0, num_classes, batch)
+    images = patterns[labels] + rng.standard_normal((batch, channels, image_size, image_size))
+    return images.astype(np.float32), labels.astype(np.int64)

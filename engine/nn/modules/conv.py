@@ -1,8 +1,9 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``.
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``,
+``ConvTranspose2d``, ``ConvTranspose3d``.
 
 Attributes, parameter shapes, initialisation (kaiming_uniform_(a=sqrt(5)) weight, bias
 U(-1/sqrt(fan_in), 1/sqrt(fan_in))) and ``repr`` follow PyTorch's ``_ConvNd``; the
-arithmetic lives in ``engine/nn/_conv.py``.
+arithmetic lives in ``engine/nn/_conv.py`` (``_conv3d.py`` for 3-D).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import math
 
 from .. import init
 from .._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .._conv3d import conv3d, conv_transpose3d
 from .._pad import pad
 from ..parameter import Parameter
 from ._factory import empty_param
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Conv3d",
+           "ConvTranspose3d"]
 
 _PADDING_STRINGS = ("same", "valid")
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -213,3 +216,17 @@ class ConvTranspose2d(_ConvTranspose):
 
     _nd = 2
     _fn = staticmethod(conv_transpose2d)
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W)."""
+
+    _nd = 3
+    _fn = staticmethod(conv3d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """Transposed 3-D convolution; weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    _nd = 3
+    _fn = staticmethod(conv_transpose3d)

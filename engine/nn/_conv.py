@@ -22,7 +22,7 @@ from ..ops._core import make, needs_grad
 from ..ops import shape as _shape
 from ..tensor import Tensor
 from ..backend import get_array_module
-from ..ops._parallel import get_num_threads, parallel_for, split
+from ..ops._parallel import batch_bounds, parallel_for
 from ._im2col import (batch_last_for, col2im, conv_out_size, from_layout, grouped_mm, im2col,
                       release, scratch, to_layout)
 
@@ -115,8 +115,7 @@ def _same_padding(kernel, dilation):
 #: 256-512 KB, 1.4-1.6x faster than unchunked; conv2 (batch last) best at 2-4 MB, 1.1-1.3x.
 CHUNK_BYTES = 512 << 10
 CHUNK_BYTES_BATCH_LAST = 4 << 20
-#: Below this many bytes of columns in all, a convolution stays on one thread (waking
-#: another costs more than it takes over).
+#: Below this many bytes of columns in all, a convolution stays on one thread.
 PARALLEL_BYTES = 1 << 20
 
 
@@ -124,14 +123,11 @@ def _image_chunks(xp, n, per_image, ow):
     """(bounds, batch_last): the batch of ``n`` images cut into chunks of at most the
     layout's chunk bytes of columns, and into at least one chunk per thread when the work
     is worth spreading; the layout is batch last for narrow images (``batch_last_for``)."""
-    if xp is not np:
-        return [0, n], batch_last_for(n, ow)
     bl = batch_last_for(n, ow)
-    total = n * per_image
-    parts = -(-total // (CHUNK_BYTES_BATCH_LAST if bl else CHUNK_BYTES))
-    if total >= PARALLEL_BYTES:
-        parts = max(parts, get_num_threads())
-    bounds = split(n, parts)
+    if xp is not np:
+        return [0, n], bl
+    bounds = batch_bounds(n, per_image, CHUNK_BYTES_BATCH_LAST if bl else CHUNK_BYTES,
+                          PARALLEL_BYTES)
     return bounds, bl and batch_last_for(n // (len(bounds) - 1), ow)   # the smallest chunk
 
 
@@ -239,7 +235,9 @@ def _conv_backward(g, x, w, kept, stride, padding, dilation, groups, need):
         if need[1]:
             cols = cols_kept[i] if cols_kept is not None else _columns(
                 x[lo:hi], bl, kh, kw, stride, padding, dilation, oh, ow)
-            gw_parts[i] = grouped_mm(g2, cols, groups, trans_b=True)
+            # (cols @ g2.T).T: the same product as g2 @ cols.T, 1.7x faster for LeNet's conv2
+            gw_parts[i] = (cols @ g2.T).T if groups == 1 else grouped_mm(g2, cols, groups,
+                                                                           trans_b=True)
             if cols_kept is None:
                 release(cols)
         if need[0]:

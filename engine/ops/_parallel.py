@@ -147,6 +147,23 @@ def parallel_for(task, count: int) -> None:
         task(i)
 
 
+#: Below this many bytes of work in all, a batched kernel stays on one thread (waking
+#: another costs more than it takes over).
+PARALLEL_BYTES = 1 << 20
+
+
+def batch_bounds(n: int, per_item: int, chunk_bytes: int, parallel_bytes: int | None = None
+                 ) -> list:
+    """Bounds cutting a batch of ``n`` items of ``per_item`` bytes each into chunks of at
+    most ``chunk_bytes`` (cache-sized work), and into at least one chunk per thread when
+    the batch holds ``parallel_bytes`` or more."""
+    total = n * per_item
+    parts = -(-total // max(1, chunk_bytes))
+    if total >= (PARALLEL_BYTES if parallel_bytes is None else parallel_bytes):
+        parts = max(parts, _threads.get_num_threads())
+    return split(n, parts)
+
+
 def split(n: int, parts: int) -> list:
     """``parts + 1`` bounds cutting ``range(n)`` into nearly equal pieces."""
     parts = max(1, min(parts, n))

@@ -156,9 +156,8 @@ class Recorder:
         self._thread: threading.Thread | None = None
         if background if background is not None else worthwhile():
             self._queue = queue.Queue(maxsize=self.QUEUE_MAX)
-            self._thread = threading.Thread(target=self._serve, name="autograd-viz-recorder",
-                                            daemon=True)
-            self._thread.start()
+            from engine import threads
+            self._thread = threads.background_thread(self._serve, "autograd-viz-recorder")
         session.graph.structure_changed.connect(self._on_structure)
         session.iteration_finalized.connect(self._on_iteration)
         if session.graph.structure_id is not None:

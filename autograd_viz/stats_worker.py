@@ -14,9 +14,10 @@ receive (``tests/engine/test_grad_immutability.py`` holds every op to that).
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
+
+from engine import threads as _threads
 
 from .models.stats import Stats, _copy_stats, compute_stats, fill_stats
 
@@ -24,11 +25,9 @@ __all__ = ["StatsWorker", "worthwhile"]
 
 
 def worthwhile() -> bool:
-    """A second thread only pays where there is a second core to run it."""
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except AttributeError:  # macOS, Windows
-        return (os.cpu_count() or 1) > 1
+    """A second thread only pays where there is a second core to run it (the thread owner,
+    ``engine/threads.py``, decides for every background thread)."""
+    return _threads.background_worthwhile()
 
 
 class StatsWorker:
@@ -47,9 +46,7 @@ class StatsWorker:
 
     def _put(self, job) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="autograd-viz-stats",
-                                            daemon=True)
-            self._thread.start()
+            self._thread = _threads.background_thread(self._serve, "autograd-viz-stats")
         with self._done:
             self._outstanding += 1
         self._jobs.put(job)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import events
 from .events import _listeners
+from .. import threads as _threads
 from .grad_mode import _state
 from .node import AccumulateGrad, _anomaly, accumulate_into
 
@@ -103,6 +104,8 @@ def run_backward(root_tensors, seeds, retain_graph, create_graph, inputs=None, c
     ``inputs``: tensors to restrict to (and, with ``capture``, whose gradients to return as a
     tuple instead of accumulating into ``.grad``).
     """
+    if not _threads._blas["owned"]:
+        _threads.own_blas()                 # from the first backward on, BLAS has one thread
     roots = []
     for t, s in zip(root_tensors, seeds):
         node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()

@@ -142,16 +142,17 @@ def to_layout(x, batch_last, pt=0, pb=0, pl=0, pr=0):
     return out, True
 
 
-def from_layout(y, batch_last, bias=None, crop=None):
-    """(C, H, W, N) [batch last] or (C, N, H, W) -> a new contiguous (N, C, h, w) array,
-    with the per-channel bias added in the same pass; ``crop`` = (top, left, h, w) cuts a
-    window out of the (H, W) plane."""
+def from_layout(y, batch_last, bias=None, crop=None, out=None):
+    """(C, H, W, N) [batch last] or (C, N, H, W) -> a contiguous (N, C, h, w) array (new,
+    or ``out``), with the per-channel bias added in the same pass; ``crop`` = (top, left,
+    h, w) cuts a window out of the (H, W) plane."""
     xp = get_array_module(y)
     v = y.transpose(3, 0, 1, 2) if batch_last else y.transpose(1, 0, 2, 3)
     if crop is not None:
         t, left, h, w = crop
         v = v[:, :, t:t + h, left:left + w]
-    out = xp.empty(v.shape, dtype=v.dtype)
+    if out is None:
+        out = xp.empty(v.shape, dtype=v.dtype)
     if bias is None:
         out[...] = v
     else:

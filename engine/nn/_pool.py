@@ -6,9 +6,10 @@ pass is a vectorised numpy op over the output-sized array:
 - max pool keeps the running max and the offset (a small integer code) of the first maximum
   in PyTorch's scan order (ties keep the earlier element; a NaN wins, the last NaN as in
   PyTorch; an all -inf window keeps its first in-bounds element). The common 2x2/stride-2
-  pool runs as a two-round tournament over the four strided views. Backward turns the
-  codes into flat indices (a cached per-window base plus a table lookup) and scatters the
-  gradient with one fancy assignment, or one ``bincount`` where windows overlap. The flat
+  pool runs as a two-round tournament over the four strided views, on chunks of the batch
+  spread over the engine's pool. Backward turns the codes into flat indices (a cached
+  per-window base plus a table lookup) and scatters the gradient with one fancy assignment
+  per chunk, or one ``bincount`` where windows overlap. The flat
   indices PyTorch returns (``return_indices``, ``result1``) come from the same codes.
 - avg pool sums the offset views and divides by PyTorch's divisor (``count_include_pad``,
   ``ceil_mode`` windows that run past the padding, ``divisor_override``).
@@ -27,6 +28,7 @@ from ..autograd.grad_mode import _state
 from ..autograd.node import Node, SavedTensor, link
 from ..backend import get_array_module
 from ..ops._core import make, needs_grad
+from ..ops._parallel import batch_bounds, parallel_for
 from ..ops import shape as _shape
 from ..ops import reduction as _reduction
 from ..tensor import Tensor
@@ -143,6 +145,10 @@ def _unbatch(arr, ndim):
 
 
 # ---------------------------------------------------------------- max pool
+#: Input bytes per task of the 2x2 pool and of the max-pool scatter (cache-sized).
+POOL_CHUNK_BYTES = 256 << 10
+
+
 def _max_forward(x4, k, s, p, d, out):
     """Max over each window and the offset code of the (PyTorch-chosen) maximum."""
     xp = get_array_module(x4)
@@ -185,21 +191,44 @@ def _first_in_bounds(code, where, in_hw, k, s, p, d, out):
 
 
 def _max_forward_2x2(x4, out):
-    """The common 2x2, stride-2 pool as a tournament: the first maximum of each row pair,
-    then of the two winners (ties keep the earlier one, as PyTorch's scan does)."""
+    """The common 2x2, stride-2 pool: ``_tournament`` over chunks of the batch, as tasks on
+    the engine's pool (each chunk's temporaries stay in the cache)."""
+    xp = get_array_module(x4)
+    n, c = x4.shape[:2]
+    res = xp.empty((n, c) + tuple(out), dtype=x4.dtype)
+    code = xp.empty((n, c) + tuple(out), dtype=np.uint8)
+    bounds = batch_bounds(n, x4[:1].nbytes, POOL_CHUNK_BYTES) if xp is np else [0, n]
+
+    def task(i):
+        lo, hi = bounds[i], bounds[i + 1]
+        _tournament(x4[lo:hi], out, res[lo:hi], code[lo:hi])
+
+    parallel_for(task, len(bounds) - 1)
+    return res, code
+
+
+def _tournament(x4, out, res, code):
+    """Max of each 2x2 window into ``res`` and its offset (2*row + col) into ``code``: the
+    first maximum of each row pair, then of the two winners (ties keep the earlier one, as
+    PyTorch's scan does). Comparisons and the code are bitwise ops on boolean arrays (a
+    ``where`` over a random mask runs several times slower)."""
     xp = get_array_module(x4)
     hs, ws = 2 * out[0], 2 * out[1]
     a, b = x4[:, :, 0:hs:2, 0:ws:2], x4[:, :, 0:hs:2, 1:ws:2]
     c, d = x4[:, :, 1:hs:2, 0:ws:2], x4[:, :, 1:hs:2, 1:ws:2]
-    top_right = b > a
-    top = xp.maximum(a, b)
-    bottom_right = d > c
+    top_right = xp.greater(b, a, out=code.view(np.bool_))
+    xp.maximum(a, b, out=res)                       # the top row's winner
+    bottom_right = xp.greater(d, c)
     bottom = xp.maximum(c, d)
-    lower = bottom > top
-    xp.maximum(top, bottom, out=top)
-    code = xp.where(lower, bottom_right, top_right).view(np.uint8)
-    code += lower.view(np.uint8) << 1
-    return top, code
+    lower = xp.greater(bottom, res)
+    xp.maximum(res, bottom, out=res)
+    # the winning row's column: top_right ^ (lower & (top_right ^ bottom_right))
+    xp.bitwise_xor(top_right, bottom_right, out=bottom_right)
+    xp.bitwise_and(bottom_right, lower, out=bottom_right)
+    xp.bitwise_xor(top_right, bottom_right, out=top_right)
+    row = lower.view(np.uint8)
+    xp.left_shift(row, 1, out=row)
+    xp.bitwise_or(code, row, out=code)
 
 
 def _code_to_indices(code, in_hw, k, s, p, d):
@@ -229,7 +258,7 @@ def _scatter_base(xp, planes, oh, ow, hp, wp, k, s, d):
     base = ((xp.arange(planes, dtype=np.intp) * (hp * wp))[:, None, None]
             + (xp.arange(oh, dtype=np.intp) * (s[0] * wp))[:, None]
             + xp.arange(ow, dtype=np.intp) * s[1])
-    if len(_BASE_CACHE) >= 8:
+    if len(_BASE_CACHE) >= 16:
         _BASE_CACHE.clear()
     _BASE_CACHE[key] = (table, base)
     return table, base
@@ -244,14 +273,27 @@ def _max_backward(g4, code, in_shape, k, s, p, d):
     oh, ow = code.shape[-2:]
     hp = max(h + p[0], (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1)
     wp = max(w + p[1], (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1)
-    table, base = _scatter_base(xp, n * c, oh, ow, hp, wp, k, s, d)
-    idx = table[code.reshape(n * c, oh, ow)]        # fancy take: fast for uint8 codes
-    idx += base
     size = n * c * hp * wp
     if _disjoint(k, s, d):
-        gi = xp.zeros(size, dtype=g4.dtype)
-        gi[idx.ravel()] = g4.ravel()
+        gi = xp.empty(size, dtype=g4.dtype)
+        bounds = batch_bounds(n, c * hp * wp * g4.itemsize, POOL_CHUNK_BYTES) \
+            if xp is np else [0, n]
+        plane = c * hp * wp
+
+        def task(i):                   # a chunk of the batch: its planes, its gradients
+            lo, hi = bounds[i], bounds[i + 1]
+            table, base = _scatter_base(xp, (hi - lo) * c, oh, ow, hp, wp, k, s, d)
+            idx = table[code[lo:hi].reshape((hi - lo) * c, oh, ow)]  # fast for uint8 codes
+            idx += base
+            part = gi[lo * plane:hi * plane]
+            part.fill(0)
+            part[idx.ravel()] = g4[lo:hi].ravel()
+
+        parallel_for(task, len(bounds) - 1)
     else:
+        table, base = _scatter_base(xp, n * c, oh, ow, hp, wp, k, s, d)
+        idx = table[code.reshape(n * c, oh, ow)]
+        idx += base
         gi = xp.bincount(idx.ravel(), weights=g4.ravel(), minlength=size).astype(g4.dtype)
     gi = gi.reshape(n, c, hp, wp)
     if hp != h or wp != w:

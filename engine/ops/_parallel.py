@@ -13,6 +13,11 @@ Only functions that cost a nanosecond or more per element come here (cheap arith
 bound by memory bandwidth and gains nothing), and only arrays of ``PARALLEL_MIN`` elements
 or more, where the work outweighs waking a thread. ``engine.set_num_threads(1)`` turns it
 off.
+
+The same pool runs any batch of independent tasks (:func:`parallel_for`): convolutions and
+pooling cut by batch, large products cut by rows. Its size is the thread owner's
+(``engine/threads.py``), which also holds BLAS to one thread so that nothing else spins on
+the cores the pool's workers need.
 """
 
 from __future__ import annotations
@@ -23,41 +28,32 @@ import threading
 
 import numpy as np
 
+from .. import threads as _threads
+
 PARALLEL_MIN = 1 << 18
 BLOCK = 1 << 16   # elements per chunk (a multiple of 64: SIMD loops see the same edges)
 
 
-def _default_threads() -> int:
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
-
-
 class _Job:
-    __slots__ = ("fn", "ins", "out", "bounds", "take", "finished", "done", "error")
+    """``task(i)`` for every ``i < count``, taken from one shared counter."""
 
-    def __init__(self, fn, ins, out, bounds):
-        self.fn, self.ins, self.out, self.bounds = fn, ins, out, bounds
+    __slots__ = ("task", "count", "take", "finished", "done", "error")
+
+    def __init__(self, task, count):
+        self.task, self.count = task, count
         self.take = itertools.count()      # next() on it is atomic under the GIL
         self.finished = itertools.count(1)
         self.done = threading.Event()
         self.error = None
 
     def work(self):
-        """Take and compute chunks until none is left."""
-        b, n = self.bounds, len(self.bounds) - 1
+        """Take and run tasks until none is left."""
+        n, task = self.count, self.task
         for i in self.take:
             if i >= n:
                 return
-            lo, hi = b[i], b[i + 1]
             try:
-                self.fn(*[x[lo:hi] if isinstance(x, np.ndarray) else x for x in self.ins],
-                        out=self.out[lo:hi])
+                task(i)
             except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
                 self.error = e
             if next(self.finished) == n:
@@ -65,23 +61,24 @@ class _Job:
 
 
 class _Pool:
-    """Worker threads that sleep until a job is posted, then take its chunks."""
+    """Worker threads that sleep until a job is posted, then take its tasks. Its size is
+    the owner's (``engine.threads.get_num_threads()``), the calling thread included."""
 
-    def __init__(self, threads: int):
-        self.threads = threads
+    def __init__(self):
         self.busy = threading.Lock()
         self.posted = threading.Condition()
         self.job: _Job | None = None
         self.generation = 0
         self.workers: list[threading.Thread] = []
 
-    def _ensure_workers(self):
-        while len(self.workers) < self.threads - 1:
-            t = threading.Thread(target=self._serve, name="engine-elementwise", daemon=True)
+    def _ensure_workers(self, threads):
+        while len(self.workers) < threads - 1:
+            t = threading.Thread(target=self._serve, args=(len(self.workers) + 1,),
+                                 name="engine-pool", daemon=True)
             t.start()
             self.workers.append(t)
 
-    def _serve(self):
+    def _serve(self, index):
         seen = 0
         with np.errstate(all="ignore"):
             while True:
@@ -89,19 +86,19 @@ class _Pool:
                     while self.generation == seen:
                         self.posted.wait()
                     seen, job = self.generation, self.job
-                if job is not None:
+                if job is not None and index < _threads.get_num_threads():
                     job.work()
                     job = None  # don't keep the arrays alive while asleep
 
-    def run(self, fn, ins, out, n):
-        """Compute ``fn(*ins, out=out)`` on flat arrays of ``n`` elements; False if another
-        thread holds the pool (the caller then computes alone)."""
+    def run(self, task, count):
+        """Run ``task(i)`` for ``i < count`` on the pool; False if another thread holds
+        the pool (the caller then runs them alone)."""
         if not self.busy.acquire(blocking=False):
             return False
         try:
-            self._ensure_workers()
-            bounds = list(range(0, n, BLOCK)) + [n]
-            job = _Job(fn, ins, out, bounds)
+            _threads.own_blas()
+            self._ensure_workers(_threads.get_num_threads())
+            job = _Job(task, count)
             with self.posted:
                 self.job = job
                 self.generation += 1
@@ -117,30 +114,60 @@ class _Pool:
             self.busy.release()
 
 
-_pool = _Pool(_default_threads())
+_pool = _Pool()
 
 
-def set_num_threads(n: int) -> None:
-    """``torch.set_num_threads``: threads for costly elementwise functions on large arrays."""
-    n = int(n)
-    if n < 1:
-        raise RuntimeError("set_num_threads expects a positive integer")
-    with _pool.busy:  # not while a job runs; surplus workers just stay asleep
-        _pool.threads = n
+def _wait_idle(n):  # set_num_threads: not while a job runs; surplus workers stay asleep
+    with _pool.busy:
+        pass
 
 
-def get_num_threads() -> int:
-    """``torch.get_num_threads``."""
-    return _pool.threads
+_threads._resize_hooks.append(_wait_idle)
+set_num_threads = _threads.set_num_threads
+get_num_threads = _threads.get_num_threads
 
 
 def _reset_after_fork():
     global _pool
-    _pool = _Pool(_pool.threads)
+    _pool = _Pool()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def parallel_for(task, count: int) -> None:
+    """``task(i)`` for every ``i < count``: on the pool's threads beside the caller when
+    there are several threads and several tasks, else in a plain loop (also when called
+    from inside a task, or while another thread holds the pool). Tasks must write
+    disjoint outputs; an exception in one is raised here once all have run."""
+    if count > 1 and _threads.get_num_threads() > 1 and _pool.run(task, count):
+        return
+    for i in range(count):
+        task(i)
+
+
+#: Below this many bytes of work in all, a batched kernel stays on one thread (waking
+#: another costs more than it takes over).
+PARALLEL_BYTES = 1 << 20
+
+
+def batch_bounds(n: int, per_item: int, chunk_bytes: int, parallel_bytes: int | None = None
+                 ) -> list:
+    """Bounds cutting a batch of ``n`` items of ``per_item`` bytes each into chunks of at
+    most ``chunk_bytes`` (cache-sized work), and into at least one chunk per thread when
+    the batch holds ``parallel_bytes`` or more."""
+    total = n * per_item
+    parts = -(-total // max(1, chunk_bytes))
+    if total >= (PARALLEL_BYTES if parallel_bytes is None else parallel_bytes):
+        parts = max(parts, _threads.get_num_threads())
+    return split(n, parts)
+
+
+def split(n: int, parts: int) -> list:
+    """``parts + 1`` bounds cutting ``range(n)`` into nearly equal pieces."""
+    parts = max(1, min(parts, n))
+    return [n * i // parts for i in range(parts + 1)]
 
 
 def _flat(x, shape):
@@ -161,13 +188,20 @@ def run_blocks(kernel, *args, out):
     through memory once per call. ``args`` are arrays of ``out``'s shape or scalars;
     anything else (broadcasting, CuPy arrays, strided views) is one plain call."""
     n = out.size
-    if n >= PARALLEL_MIN and _pool.threads > 1 and out.__class__ is np.ndarray:
+    if n >= PARALLEL_MIN and _threads.get_num_threads() > 1 and out.__class__ is np.ndarray:
         shape = out.shape
         ins = [_flat(x, shape) for x in args]
         flat_out = _flat(out, shape)
-        if flat_out is not None and all(x is not None for x in ins) and \
-                _pool.run(kernel, ins, flat_out, n):
-            return out
+        if flat_out is not None and all(x is not None for x in ins):
+            bounds = list(range(0, n, BLOCK)) + [n]
+
+            def task(i):
+                lo, hi = bounds[i], bounds[i + 1]
+                kernel(*[x[lo:hi] if isinstance(x, np.ndarray) else x for x in ins],
+                       out=flat_out[lo:hi])
+
+            if _pool.run(task, len(bounds) - 1):
+                return out
     kernel(*args, out=out)
     return out
 
@@ -176,7 +210,8 @@ def apply(ufunc, *args, out=None):
     """``ufunc(*args, out=out)`` through ``run_blocks``; without ``out``, into a new array of
     the first argument's shape and the dtype the ufunc gives."""
     first = args[0]
-    if first.__class__ is not np.ndarray or first.size < PARALLEL_MIN or _pool.threads < 2:
+    if first.__class__ is not np.ndarray or first.size < PARALLEL_MIN or \
+            _threads.get_num_threads() < 2:
         return ufunc(*args) if out is None else ufunc(*args, out=out)
     if out is None:
         out = np.empty(first.shape, _result_dtype(ufunc, args))

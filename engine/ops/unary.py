@@ -169,12 +169,28 @@ def sigmoid(input):
     return _unary(SigmoidBackward0, _sigmoid_array(_float(input._data)), input, "result")
 
 
+_SAME_SIZE_INT = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
+def _relu_grad_kernel(g, r, out):
+    """PyTorch's threshold_backward: ``+0 where r <= 0, else g`` (a NaN result passes the
+    gradient) as bit operations, SIMD all the way (``np.where`` with a random mask runs
+    ~10x slower): the mask ``(r <= 0) - 1`` is all ones where g passes, zero elsewhere."""
+    it = _SAME_SIZE_INT[out.dtype]
+    mask = np.subtract(np.less_equal(r, 0), 1, dtype=it)
+    np.bitwise_and(g.view(it), mask, out=out.view(it))
+
+
 class ReluBackward0(_ResultNode):
     def backward(self, g):
         r = self.unpack(self.result)
-        if not needs_grad(g):  # plain backward: one numpy pass, no dtype promotion
-            return make(np.where(r._data > 0, g._data, g._data.dtype.type(0)))
-        return g * make((r._data > 0).astype(g._data.dtype))
+        ga, ra = g._data, r._data
+        if not needs_grad(g):  # plain backward: no graph, no dtype promotion
+            if type(ga) is np.ndarray and ga.dtype == ra.dtype and ga.dtype in _SAME_SIZE_INT \
+                    and ga.shape == ra.shape:
+                return make(run_blocks(_relu_grad_kernel, ga, ra, out=np.empty_like(ra)))
+            return make(np.where(ra <= 0, ga.dtype.type(0), ga))
+        return g * make(np.logical_not(ra <= 0).astype(ga.dtype))
 
 
 def relu(input):

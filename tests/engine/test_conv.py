@@ -422,3 +422,49 @@ def test_scratch_pool_reuses_only_its_own_buffers():
     c = _im2col.scratch((256, 256), np.float32)
     assert c is b or c.__array_interface__["data"][0] != mine.__array_interface__["data"][0]
     assert not any(f is mine for lst in _im2col._pool.values() for f in lst)
+
+
+# ---------------------------------------------------------------- chunks on the pool
+@pytest.mark.parametrize("case", [
+    ((7, 3, 12, 30), (4, 3, 3, 3), {"padding": 1}, False),                       # 7 chunks
+    ((9, 2, 9, 9), (5, 2, 3, 2), {"stride": (2, 1), "dilation": (1, 2)}, True),  # 3 chunks
+], ids=str)
+def test_batch_cut_into_chunks_on_two_threads_matches_torch(monkeypatch, case):
+    """The batch cut into chunks that run as tasks on two threads: the same output and
+    gradients as PyTorch, and the weight gradient the same whichever thread ran what."""
+    import engine.nn._conv as conv_mod
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 1)                 # one image per chunk
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES_BATCH_LAST", 4100)   # three images per chunk
+    monkeypatch.setattr(conv_mod, "PARALLEL_BYTES", 0)
+    before = engine.get_num_threads()
+    engine.set_num_threads(2)
+    try:
+        xs, ws, kw, batch_last = case
+        arrays = [_arr(*xs), _arr(*ws), _arr(ws[0])]
+        probe = EF.conv2d(engine.tensor(arrays[0]), engine.tensor(arrays[1], requires_grad=True),
+                          **kw)
+        bounds, bl, cols = probe.grad_fn.cols
+        assert bl == batch_last and len(cols) == len(bounds) - 1 == (7 if not bl else 3)
+        _run_both(lambda x, w, b: EF.conv2d(x, w, b, **kw),
+                  lambda x, w, b: TF.conv2d(x, w, b, **kw), arrays)
+        grads = []
+        for _ in range(3):
+            w = engine.tensor(arrays[1], requires_grad=True)
+            out = EF.conv2d(engine.tensor(arrays[0]), w, **kw)
+            out.square().sum().backward()
+            assert out.grad_fn.cols is None                          # freed with the graph
+            grads.append(w.grad.numpy())
+        assert all(np.array_equal(grads[0], g) for g in grads[1:])
+    finally:
+        engine.set_num_threads(before)
+
+
+def test_chunks_follow_the_layout_and_the_threads(monkeypatch):
+    import engine.nn._conv as conv_mod
+    monkeypatch.setattr(engine.threads, "_num_threads", [2])
+    wide, bl = conv_mod._image_chunks(np, 64, 78_400, 28)     # LeNet conv1 at batch 64
+    assert not bl and len(wide) - 1 == -(-64 * 78_400 // conv_mod.CHUNK_BYTES)
+    narrow, bl = conv_mod._image_chunks(np, 64, 60_000, 10)   # conv2
+    assert bl and len(narrow) - 1 == 2                        # one chunk per thread
+    one, bl = conv_mod._image_chunks(np, 1, 78_400, 28)       # batch 1: inline, one chunk
+    assert one == [0, 1] and not bl

@@ -250,3 +250,19 @@ def test_module_repr_and_forward(spec):
         np.testing.assert_array_equal(eo[1].numpy(), to[1].numpy())
         eo, to = eo[0], to[0]
     _close(eo, to, spec)
+
+
+@pytest.mark.parametrize("kw", [MAX[0], MAX[7]], ids=str)     # 2x2; 3x3 ceil, padded scatter
+def test_max_pool2d_in_chunks_on_two_threads_matches_torch(monkeypatch, kw):
+    """The batch cut into one chunk per image, the chunks run on two threads: the same
+    values, indices and gradient as PyTorch (ties included)."""
+    monkeypatch.setattr(_pool, "POOL_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine.ops._parallel, "PARALLEL_BYTES", 0)
+    before = engine.get_num_threads()
+    engine.set_num_threads(2)
+    try:
+        x = np.maximum(_arr(7, 3, 10, 12), 0)     # ties among the zeros
+        kw = {**kw, "return_indices": True}
+        _run_both(lambda t: EF.max_pool2d(t, **kw), lambda t: TF.max_pool2d(t, **kw), x)
+    finally:
+        engine.set_num_threads(before)

@@ -231,6 +231,16 @@ def test_gradcheck_tiny_float64(mode):
     assert engine.autograd.gradcheck(packed, (x,), eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
+def test_double_backward_through_lstm_and_gru():
+    """Every backward formula is made of ops: gradients of gradients work, as in PyTorch's
+    decomposed graph."""
+    engine.manual_seed(0)
+    for mode in ("lstm", "gru"):
+        m = build(engine, mode, batch_first=True).double()
+        x = engine.randn(2, 3, IN, dtype=engine.float64, requires_grad=True)
+        assert engine.autograd.gradgradcheck(lambda x: m(x)[0], (x,), eps=1e-6, atol=1e-5)
+
+
 # ---------------------------------------------------------------- dropout between layers
 def test_dropout_between_layers_in_training_only():
     tm, em = pair("gru", np.float64, num_layers=3, dropout=0.5)

@@ -68,6 +68,9 @@ SAMPLES = (
            "A character-level GPT (nanoGPT): causal self-attention blocks, an embedding tied "
            "to the output head",
            (("attention written out (--attention=manual)", ("--attention=manual",)),)),
+    Sample("lstm_lm",
+           "A word-level 2-layer LSTM language model: truncated backpropagation over 35-word "
+           "windows, 944 nodes"),
 )
 
 #: The sample a new user sees first.

@@ -245,6 +245,34 @@ def test_gpt_learns():
     assert len(result["sample"]) == 4 + 120
 
 
+def test_lstm_lm_backward_covers_one_window_and_stops_at_the_carried_state():
+    from samples.char_rnn import count_nodes
+    from samples.lstm_lm import Corpus, build_model, load_words, repackage_hidden
+
+    engine.manual_seed(0)
+    corpus = Corpus(load_words(), batch_size=2)
+    assert corpus.vocab_size > 1000 and corpus.streams.shape[0] > 5000
+    model = build_model(engine, vocab=corpus.vocab_size, embed=8, hidden=8, layers=2)
+    hidden, sizes = model.init_hidden(2), []
+    for start in corpus.windows(10)[:3]:
+        inputs, targets = corpus.window(start, 10)
+        scores, hidden = model(inputs, repackage_hidden(hidden))
+        loss = engine.nn.functional.cross_entropy(scores.view(-1, corpus.vocab_size),
+                                                  targets.view(-1))
+        sizes.append(count_nodes(loss))
+        loss.backward()
+    assert sizes[0] == sizes[1] == sizes[2] > 10 * 2 * 10   # 10 steps of 2 layers, no more
+    assert all(np.isfinite(p.grad.numpy()).all() for p in model.parameters())
+
+
+def test_lstm_lm_learns():
+    from samples.lstm_lm import main
+
+    result = quiet(main, "--steps", "30", "--bptt", "10", "--embed", "32", "--hidden", "32")
+    assert result["loss"] < 6.5  # from ln(1670) = 7.4: at least the word frequencies
+    assert len(result["sample"]) > 40
+
+
 def test_linear_regression_recovers_the_line():
     from samples.linear_regression import TRUE_B, TRUE_W, main
 
@@ -280,6 +308,7 @@ def test_lenet_trains_on_mnist_idx_files(tmp_path):
     ("custom_function", ["--steps", "5"]),
     ("char_rnn", ["--steps", "2", "--seq-len", "20"]),
     ("gpt", ["--steps", "2", "--n-layer", "1", "--n-embd", "16", "--block-size", "16"]),
+    ("lstm_lm", ["--steps", "2", "--bptt", "5", "--hidden", "16", "--embed", "16"]),
 ])
 def test_same_seed_same_run_other_seed_other_run(module, argv):
     import importlib

@@ -20,6 +20,7 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # n
 from .sparse import Embedding  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
+from .rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 
 
 def _optional(modname, names):

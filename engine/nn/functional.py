@@ -30,6 +30,9 @@ from ._pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # n
 from ._fold import fold, unfold  # noqa: F401
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401
 from ._conv3d import conv3d, conv_transpose3d  # noqa: F401
+from ._activation_more import (celu, celu_, glu, hardshrink, hardsigmoid, hardswish,  # noqa
+                               logsigmoid, mish, prelu, selu, selu_, softshrink, softsign,
+                               tanhshrink, threshold, threshold_)
 from ._pad import pad  # noqa: F401
 from . import _conv, _pool
 from ._conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
@@ -57,11 +60,6 @@ def sigmoid(input):
 
 def tanh(input):
     return _ops.tanh(input)
-
-
-def logsigmoid(input):
-    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
-    return -softplus(-input)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

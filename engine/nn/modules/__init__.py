@@ -22,6 +22,7 @@ from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,  #
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, KLDivLoss, MarginRankingLoss,  # noqa
                    MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
+from .padding import *  # noqa: F401,F403 - ZeroPad1d ... CircularPad3d
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401

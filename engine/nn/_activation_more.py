@@ -252,7 +252,7 @@ class ThresholdBackward0(Node):
 
 def _threshold(input, threshold, value):
     a = input._data
-    out = np.where(a > threshold, a, np.asarray(value).astype(a.dtype))
+    out = np.where(a > threshold, a, a.dtype.type(value))
     return _unary(input, out, ThresholdBackward0, threshold=threshold)
 
 

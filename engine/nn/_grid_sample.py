@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..ops import indexing as _indexing
 from ..ops import shape as _shape
 from ..ops._core import Node, SavedTensor, link, make, needs_grad
@@ -104,8 +105,9 @@ class _Plan:
 
     @staticmethod
     def _corner(idx, spatial, offs):
-        ok = np.ones(idx[0].shape, dtype=bool)
-        flat = np.zeros(idx[0].shape, dtype=np.int64)
+        xp = get_array_module(idx[0])
+        ok = xp.ones(idx[0].shape, dtype=bool)
+        flat = xp.zeros(idx[0].shape, dtype=np.int64)
         for i, size in zip(idx, spatial):
             ok &= (i >= 0) & (i < size)
             flat = flat * size + np.clip(i, 0, size - 1)
@@ -141,8 +143,10 @@ class _GridSamplerBackward(Node):
         gf = g.reshape(n, c, -1)
         xf = x.reshape(n, c, plane)
 
+        xp = get_array_module(g._data)
+
         def expand(a):
-            return make(np.ascontiguousarray(np.broadcast_to(a[:, None, :], (n, c, a.shape[1]))))
+            return make(xp.ascontiguousarray(xp.broadcast_to(a[:, None, :], (n, c, a.shape[1]))))
         # the fractional offsets as differentiable functions of the grid (value: plan.frac)
         frac = []
         for axis in range(nd):
@@ -163,7 +167,8 @@ class _GridSamplerBackward(Node):
             gx = gx.reshape(x.shape)
         if self.needs(1):
             if mode == "nearest":
-                ggrid = make(np.zeros(grid._data.shape, dtype=grid._data.dtype))
+                ggrid = make(get_array_module(grid._data).zeros(grid._data.shape,
+                                                                dtype=grid._data.dtype))
             else:
                 comps = []
                 for k in range(nd):
@@ -303,9 +308,12 @@ def affine_grid(theta, size, align_corners=None):
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {nd + 1}] but got: [{th.shape[0]}, {nd + 1}].")
     base = _base_grid(size[2:], align_corners, th.dtype).reshape(-1, nd + 1)   # (P, nd+1)
+    xp = get_array_module(th)
+    if xp is not np:
+        base = xp.asarray(base)
     out_shape = (n,) + size[2:] + (nd,)
     return linear_map(theta,
-                      lambda t: np.matmul(base, t.swapaxes(1, 2)).reshape(out_shape),
-                      lambda g: np.matmul(g.reshape(n, -1, nd).swapaxes(1, 2), base),
+                      lambda t: xp.matmul(base, t.swapaxes(1, 2)).reshape(out_shape),
+                      lambda g: xp.matmul(g.reshape(n, -1, nd).swapaxes(1, 2), base),
                       "AffineGridGeneratorBackward0",
                       {"size": list(size), "align_corners": bool(align_corners)})

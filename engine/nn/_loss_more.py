@@ -25,7 +25,7 @@ from ..ops.inplace import _inplace_unary
 from ..ops.reduction import LinalgVectorNormBackward0, vector_norm
 from ..ops.unary import clamp_min
 from ._activation_more import logsigmoid
-from ._loss import _check_reduction, legacy_reduction
+from ._loss import _check_reduction, _reduce_array, legacy_reduction
 from ._scalar_nodes import add_scalar, sub_scalar
 
 __all__ = ["kl_div", "cosine_similarity", "pairwise_distance", "cosine_embedding_loss",
@@ -287,9 +287,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     broadcast_check("soft_margin_loss", a, t)
     z = -t * a
     out = (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)).astype(a.dtype, copy=False)
-    if reduction != "none":
-        out = np.asarray(out.sum() if reduction == "sum" else out.mean(), dtype=a.dtype)
-    r = make(out)
+    r = make(_reduce_array(out, reduction))
     if needs_grad(input):
         n = SoftMarginLossBackward0()
         n.self_, n.target, n.reduction = SavedTensor(input), SavedTensor(target), reduction

@@ -86,3 +86,7 @@ def _load_optional():
 
 
 _load_optional()
+
+from . import distributions  # noqa: F401,E402  (after nn: its losses build log_probs)
+from . import jit  # noqa: F401,E402
+from .jit import compile  # noqa: F401,E402,A001  (identity: torch.compile only changes speed)

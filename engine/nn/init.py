@@ -20,7 +20,8 @@ from ..tensor import Tensor
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_", "sparse_", "uniform", "normal", "constant",
-           "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"]
+           "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal",
+           "eye", "dirac", "sparse"]
 
 
 def _write(tensor, values):
@@ -74,7 +75,8 @@ def _calculate_fan_in_and_fan_out(tensor):
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of "
+                         f"{['fan_in', 'fan_out']}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -90,19 +92,39 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """N(mean, std^2) restricted to [a, b] (values outside are redrawn)."""
+    """N(mean, std^2) restricted to [a, b], by rejection as PyTorch does: normal proposals
+    when the interval holds more than 30% of the mass, else uniform proposals on [a, b]
+    accepted with probability pdf(x) / pdf(mode). Exact for any interval; warns (as
+    PyTorch) when ``mean`` lies more than 2 std outside it."""
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
     g = rng(generator)
     shape = _shape(tensor)
-    out = g.normal(mean, std, shape)
-    bad = (out < a) | (out > b)
-    tries = 0
-    while bad.any():
-        out[bad] = g.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
-        tries += 1
-        if tries > 1000:
-            raise ValueError(f"trunc_normal_: the interval [{a}, {b}] holds almost no mass of "
-                             f"N({mean}, {std}^2)")
+    dt = tensor._data.dtype
+    lo, hi = float(dt.type(a)), float(dt.type(b))   # bounds as the tensor can hold them
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        out = g.normal(mean, std, shape).astype(dt)
+        bad = (out < lo) | (out > hi)
+        while bad.any():
+            out[bad] = g.normal(mean, std, int(bad.sum())).astype(dt)
+            bad = (out < lo) | (out > hi)
+        return _write(tensor, out)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    out = g.uniform(a, b, shape)
+    pending = np.log(g.random(shape)) > -0.5 * ((out - mean) / std) ** 2 - log_peak
+    while pending.any():
+        n = int(pending.sum())
+        cand = g.uniform(a, b, n)
+        keep = np.log(g.random(n)) <= -0.5 * ((cand - mean) / std) ** 2 - log_peak
+        idx = np.flatnonzero(pending)[keep]
+        out.reshape(-1)[idx] = cand[keep]
+        pending.reshape(-1)[idx] = False
     return _write(tensor, out)
 
 
@@ -214,8 +236,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 def _deprecated(new):
     def old(*args, **kwargs):
-        warnings.warn(f"nn.init.{new.__name__[:-1]} is now deprecated in favor of "
-                      f"nn.init.{new.__name__}.", FutureWarning, stacklevel=2)
+        warnings.warn(f"`nn.init.{new.__name__[:-1]}` is now deprecated in favor of "
+                      f"`nn.init.{new.__name__}`.", FutureWarning, stacklevel=2)
         return new(*args, **kwargs)
     old.__name__ = new.__name__[:-1]
     old.__doc__ = f"Deprecated alias of ``{new.__name__}``."
@@ -230,3 +252,27 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+sparse = _deprecated(sparse_)
+
+
+# PyTorch's private helpers, which some libraries call directly
+def _no_grad_uniform_(tensor, a, b, generator=None):
+    return uniform_(tensor, a, b, generator)
+
+
+def _no_grad_normal_(tensor, mean, std, generator=None):
+    return normal_(tensor, mean, std, generator)
+
+
+def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
+    return trunc_normal_(tensor, mean, std, a, b, generator)
+
+
+def _no_grad_fill_(tensor, val):
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor):
+    return zeros_(tensor)

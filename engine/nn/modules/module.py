@@ -630,6 +630,9 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
         local = {k: v for k, v in self._parameters.items() if v is not None}
         local.update((k, v) for k, v in self._buffers.items()
                      if v is not None and k not in self._non_persistent_buffers_set)
@@ -664,6 +667,19 @@ class Module:
                     input_name = key[len(prefix):].split(".", 1)[0]
                     if input_name not in self._modules and input_name not in local:
                         unexpected_keys.append(key)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before this module's entries are loaded and may rewrite
+        ``state_dict`` (``with_module``: the module is passed first). Used by
+        ``parametrizations.weight_norm`` to load old ``weight_g``/``weight_v`` keys."""
+        if with_module:
+            module, fn = self, hook
+
+            def hook(*args):
+                return fn(module, *args)
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        return _add_hook(hooks, hook)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy values from ``state_dict`` into parameters and buffers (in place).
@@ -843,6 +859,13 @@ class Module:
         for k, v in self.__dict__.items():
             object.__setattr__(new, k, copy.deepcopy(v, memo))
         return new
+
+    def compile(self, *args, **kwargs):
+        """``Module.compile``: in PyTorch it compiles ``forward`` in place with
+        ``torch.compile``, which only changes speed; the engine runs eagerly, so this checks
+        the arguments as ``engine.compile`` does and changes nothing."""
+        from ...jit import compile as _compile
+        _compile(self.__call__, *args, **kwargs)
 
 
 def _plain(t):

@@ -103,6 +103,8 @@ MODULES = [
     ("Softshrink", lambda nn: nn.Softshrink(0.3), (3, 5)),
     ("Hardshrink", lambda nn: nn.Hardshrink(), (3, 5)),
     ("Threshold", lambda nn: nn.Threshold(0.1, 20.0), (3, 5)),
+    ("Softmax2d", lambda nn: nn.Softmax2d(), (2, 3, 4, 2)),
+    ("Softmax2d_unbatched", lambda nn: nn.Softmax2d(), (3, 4, 2)),
 ]
 
 
@@ -151,6 +153,8 @@ ERRORS = [
      "\"log_sigmoid_cpu\" not implemented for 'Long'"),
     (lambda T: F(T).selu(T.ones(2, dtype=T.int64)), NotImplementedError,
      "\"elu_cpu\" not implemented for 'Long'"),
+    (lambda T: T.nn.Softmax2d()(T.randn(2, 3)), ValueError,
+     "Softmax2d: expected input to be 3D or 4D, got 2D instead"),
 ]
 
 

@@ -18,7 +18,7 @@ from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle  # noqa: 
 from .fold import Fold, Unfold  # noqa: F401
 from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: F401
                          LogSigmoid, Mish, PReLU, Softplus, Softshrink, Softsign, Tanhshrink,
-                         Threshold)
+                         Softmax2d, Threshold)
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, KLDivLoss, MarginRankingLoss,  # noqa
                    MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401

@@ -14,7 +14,7 @@ from .module import Module
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Softmin", "Hardtanh", "PReLU", "Mish", "Softplus", "Softsign",
            "Hardswish", "Hardsigmoid", "SELU", "CELU", "GLU", "LogSigmoid", "Tanhshrink",
-           "Softshrink", "Hardshrink", "Threshold"]
+           "Softshrink", "Hardshrink", "Threshold", "Softmax2d"]
 
 
 class ReLU(Module):
@@ -280,3 +280,13 @@ class Threshold(Module):
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}" + (
             ", inplace=True" if self.inplace else "")
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             "instead")
+        return A.softmax(input, -3, _stacklevel=5)

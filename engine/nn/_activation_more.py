@@ -17,7 +17,7 @@ import numpy as np
 from ..ops import cat, sigmoid, tanh, where
 from ..ops._core import Node, SavedTensor, link, make, needs_grad, wrap_dim
 from ..ops.inplace import _inplace_unary
-from ._activation import EluBackward0, _float_input, elu, softplus
+from ._activation import EluBackward0, elu, softplus
 from ._group_norm import type_word
 
 __all__ = ["prelu", "mish", "hardswish", "hardsigmoid", "selu", "celu", "glu", "logsigmoid",

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import engine
-from _fn_parity import fn_parity, gradcheck64, gradgrad_parity, module_parity_dtype
+from _fn_parity import fn_parity, gradcheck64, module_parity_dtype
 
 rng = np.random.default_rng(0)
 DTYPES = [np.float32, np.float64]

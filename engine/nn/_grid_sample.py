@@ -1,6 +1,7 @@
 """``grid_sample`` (sample an image at the points of a grid, 4-D and 5-D, bilinear/trilinear
 and nearest, padding zeros / border / reflection, ``align_corners``) with its
-``GridSampler2DBackward0`` / ``GridSampler3DBackward0``, and ``affine_grid``
+``GridSampler2DBackward0`` / ``GridSampler3DBackward0`` (and bicubic in 2-D), and
+``affine_grid``
 (``AffineGridGeneratorBackward0``).
 
 Coordinates follow PyTorch's ``grid_sampler_compute_source_index``: unnormalise
@@ -10,8 +11,9 @@ function ``mult * g + const`` of the grid value (``mult`` is the unnormalising s
 0 where clipped, or -1 where reflected an odd number of times), which is all the backward
 needs. Backward is written with engine ops -- the corner values gathered from the input,
 the gradient scattered back to them, the weights as differentiable functions of the grid --
-so ``create_graph=True`` gives second derivatives through both input and grid.
-``mode='bicubic'`` is not implemented.
+so ``create_graph=True`` gives second derivatives through both input and grid. Bicubic
+sampling (cubic convolution, A = -0.75, over a 4x4 neighbourhood) pads each tap's position
+rather than the sample point, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..ops import indexing as _indexing
 from ..ops import shape as _shape
 from ..ops._core import Node, SavedTensor, link, make, needs_grad
@@ -55,27 +58,84 @@ def _clip(x, size):
     return np.clip(x, 0, size - 1).astype(x.dtype), inside.astype(x.dtype)
 
 
-def _source(g, size, padding_mode, align_corners):
-    """(coordinate, d coordinate / d g) for grid values ``g`` along an axis of ``size``."""
+def _unnormalize(g, size, align_corners):
+    """(coordinate, slope): ``[-1, 1]`` grid values to pixel coordinates."""
     dt = g.dtype.type
     scale = dt((size - 1) / 2) if align_corners else dt(size / 2)
     x = (g + 1) * scale if align_corners else (g + 1) * scale - dt(0.5)
-    mult = np.full_like(g, scale)
+    return x, np.full_like(g, scale)
+
+
+def _pad_coordinates(x, size, padding_mode, align_corners):
+    """``compute_coordinates``: clip (border) or reflect and clip (reflection); (coordinate,
+    its slope)."""
+    mult = np.ones_like(x)
     if padding_mode == "border":
-        x, m = _clip(x, size)
-        mult = mult * m
+        x, mult = _clip(x, size)
     elif padding_mode == "reflection":
-        x, m = (_reflect(x, 0, 2 * (size - 1)) if align_corners
-                else _reflect(x, -1, 2 * size - 1))
+        x, mult = (_reflect(x, 0, 2 * (size - 1)) if align_corners
+                   else _reflect(x, -1, 2 * size - 1))
+        x, m = _clip(x.astype(mult.dtype), size)
         mult = mult * m
-        x, m = _clip(x.astype(g.dtype), size)
-        mult = mult * m
-    return x.astype(g.dtype), mult.astype(g.dtype)
+    return x, mult
+
+
+def _source(g, size, padding_mode, align_corners):
+    """(coordinate, d coordinate / d g) for grid values ``g`` along an axis of ``size``."""
+    x, scale = _unnormalize(g, size, align_corners)
+    x, mult = _pad_coordinates(x, size, padding_mode, align_corners)
+    return x.astype(g.dtype), (scale * mult).astype(g.dtype)
+
+
+# ---------------------------------------------------------------- per-axis weights
+_A = -0.75          # the cubic convolution's A, as in PyTorch
+
+
+def _conv1(x):
+    return ((_A + 2) * x - (_A + 3)) * x * x + 1
+
+
+def _conv2(x):
+    return ((_A * x - 5 * _A) * x + 8 * _A) * x - 4 * _A
+
+
+def _dconv1(x):
+    return (3 * (_A + 2) * x - 2 * (_A + 3)) * x
+
+
+def _dconv2(x):
+    return (3 * _A * x - 10 * _A) * x + 8 * _A
+
+
+def _weight(mode, o, t):
+    """Weight of tap ``o`` at fractional offset ``t`` (arrays or tensors alike): linear
+    taps 0, 1; cubic taps -1, 0, 1, 2 (indices 0..3, ``get_cubic_upsample_coefficients``)."""
+    if mode == "bilinear":
+        return t if o else 1 - t
+    return (_conv2(t + 1), _conv1(t), _conv1(1 - t), _conv2(2 - t))[o]
+
+
+def _dweight(mode, o, t):
+    """d weight / d t."""
+    if mode == "bilinear":
+        return 1.0 if o else -1.0
+    return (_dconv2(t + 1), _dconv1(t), -_dconv1(1 - t), -_dconv2(2 - t))[o]
+
+
+def _weights(mode, frac, offs, skip=None):
+    """Product over axes of the taps' weights (``skip``: an axis left out)."""
+    w = None
+    for axis, (t, o) in enumerate(zip(frac, offs)):
+        if axis != skip:
+            f = _weight(mode, o, t)
+            w = f if w is None else w * f
+    return w
 
 
 class _Plan:
-    """Where each output point reads the input: per corner, the flat index into a spatial
-    plane, the in-bounds mask, and per axis the fractional offsets and slopes."""
+    """Where each output point reads the input: per tap, the flat index into a spatial
+    plane, the in-bounds mask and the tap's offset per axis; per axis the fractional
+    offsets and the slopes of the coordinates."""
 
     def __init__(self, grid, spatial, mode, padding_mode, align_corners):
         nd = len(spatial)
@@ -83,43 +143,44 @@ class _Plan:
         coords, self.mult, self.frac = [], [], []
         for k in range(nd):                      # grid[..., 0] is x (the last spatial axis)
             axis = nd - 1 - k
-            x, m = _source(grid[..., k].reshape(n, -1), spatial[axis], padding_mode,
-                           align_corners)
+            g = grid[..., k].reshape(n, -1)
+            if mode == "bicubic":                # padding applies to each tap instead
+                x, m = _unnormalize(g, spatial[axis], align_corners)
+            else:
+                x, m = _source(g, spatial[axis], padding_mode, align_corners)
             coords.append((axis, x))
-            self.mult.append(m)
+            self.mult.append(m.astype(g.dtype))
         coords.sort()
-        self.corners = []                        # (flat index, mask, offsets (0/1 per axis))
+        self.corners = []                        # (flat index, mask, tap index per axis)
         if mode == "nearest":
             idx = [np.rint(x).astype(np.int64) for _, x in coords]
             self.corners.append(self._corner(idx, spatial, None))
-            self.base = None
-        else:
-            base = [np.floor(x) for _, x in coords]
-            self.frac = [(x - b).astype(x.dtype) for (_, x), b in zip(coords, base)]
-            self.base = [b.astype(np.int64) for b in base]
-            for offs in itertools.product((0, 1), repeat=nd):
-                self.corners.append(self._corner([b + o for b, o in zip(self.base, offs)],
-                                                 spatial, offs))
-        self.axis_of = [nd - 1 - k for k in range(nd)]   # grid component k -> spatial axis
+            return
+        base = [np.floor(x) for _, x in coords]
+        self.frac = [(x - b).astype(x.dtype) for (_, x), b in zip(coords, base)]
+        steps = (0, 1) if mode == "bilinear" else (-1, 0, 1, 2)
+        taps = []                                # per axis, per step: the tap positions
+        for (axis, _), b in zip(coords, base):
+            row = []
+            for st in steps:
+                pos = b + st
+                if mode == "bicubic":
+                    pos = _pad_coordinates(pos, spatial[axis], padding_mode, align_corners)[0]
+                row.append(pos.astype(np.int64))
+            taps.append(row)
+        for offs in itertools.product(range(len(steps)), repeat=nd):
+            self.corners.append(self._corner([taps[a][o] for a, o in enumerate(offs)],
+                                             spatial, offs))
 
     @staticmethod
     def _corner(idx, spatial, offs):
-        ok = np.ones(idx[0].shape, dtype=bool)
-        flat = np.zeros(idx[0].shape, dtype=np.int64)
+        xp = get_array_module(idx[0])
+        ok = xp.ones(idx[0].shape, dtype=bool)
+        flat = xp.zeros(idx[0].shape, dtype=np.int64)
         for i, size in zip(idx, spatial):
             ok &= (i >= 0) & (i < size)
             flat = flat * size + np.clip(i, 0, size - 1)
         return flat, ok, offs
-
-
-def _weights(frac, offs, one):
-    """Product over axes of ``t`` (offset 1) or ``1 - t`` (offset 0); ``frac`` holds arrays or
-    tensors, ``one`` the 1 of that kind."""
-    w = None
-    for t, o in zip(frac, offs):
-        f = t if o else one - t
-        w = f if w is None else w * f
-    return w
 
 
 # ---------------------------------------------------------------- the node
@@ -134,15 +195,17 @@ class _GridSamplerBackward(Node):
         n, c = x.shape[:2]
         spatial = tuple(x.shape[2:])
         nd = len(spatial)
-        mode = "nearest" if self.interpolation_mode == 1 else "bilinear"
+        mode = _MODE_NAMES[self.interpolation_mode]
         plan = _Plan(grid._data, spatial, mode, _PADDING[self.padding_mode],
                      self.align_corners)
         plane = int(np.prod(spatial))
         gf = g.reshape(n, c, -1)
         xf = x.reshape(n, c, plane)
 
+        xp = get_array_module(g._data)
+
         def expand(a):
-            return make(np.ascontiguousarray(np.broadcast_to(a[:, None, :], (n, c, a.shape[1]))))
+            return make(xp.ascontiguousarray(xp.broadcast_to(a[:, None, :], (n, c, a.shape[1]))))
         # the fractional offsets as differentiable functions of the grid (value: plan.frac)
         frac = []
         for axis in range(nd):
@@ -157,13 +220,14 @@ class _GridSamplerBackward(Node):
             for flat, ok, offs in plan.corners:
                 contrib = gf * make(ok[:, None, :].astype(g._data.dtype))
                 if offs is not None:
-                    contrib = contrib * _weights(frac, offs, 1.0)
+                    contrib = contrib * _weights(mode, frac, offs)
                 part = _indexing.scatter_into_zeros(contrib, (n, c, plane), 2, expand(flat))
                 gx = part if gx is None else gx + part
             gx = gx.reshape(x.shape)
         if self.needs(1):
             if mode == "nearest":
-                ggrid = make(np.zeros(grid._data.shape, dtype=grid._data.dtype))
+                ggrid = make(get_array_module(grid._data).zeros(grid._data.shape,
+                                                                dtype=grid._data.dtype))
             else:
                 comps = []
                 for k in range(nd):
@@ -172,11 +236,9 @@ class _GridSamplerBackward(Node):
                     for flat, ok, offs in plan.corners:
                         v = _indexing.gather(xf, 2, expand(flat)) * \
                             make(ok[:, None, :].astype(x._data.dtype))
-                        others = [f for a, f in enumerate(frac) if a != axis]
-                        oo = [o for a, o in enumerate(offs) if a != axis]
-                        w = _weights(others, oo, 1.0) if others else None
-                        term = v if w is None else v * w
-                        term = term if offs[axis] else -term
+                        w = _weights(mode, frac, offs, skip=axis)
+                        term = v * _dweight(mode, offs[axis], frac[axis])
+                        term = term if w is None else term * w
                         d = term if d is None else d + term
                     comps.append((gf * d).sum(1) * make(plan.mult[k]))
                 ggrid = _shape.stack(comps, -1).reshape(grid.shape)
@@ -192,6 +254,7 @@ class GridSampler3DBackward0(_GridSamplerBackward):
 
 
 _MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+_MODE_NAMES = {v: k for k, v in _MODES.items()}
 _PADDING_CODES = {"zeros": 0, "border": 1, "reflection": 2}
 _PADDING = {v: k for k, v in _PADDING_CODES.items()}
 
@@ -222,10 +285,8 @@ def _check(input, grid, mode, padding_mode):
     if a.dtype.kind != "f":
         raise NotImplementedError(f"\"grid_sampler_{a.ndim - 2}d_cpu_kernel_impl\" not "
                                   f"implemented for '{type_word(a.dtype)}'")
-    if mode == "bicubic":
-        if a.ndim == 5:
-            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-        raise NotImplementedError("grid_sample(mode='bicubic') is not supported by engine")
+    if mode == "bicubic" and a.ndim == 5:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -244,7 +305,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     for flat, ok, offs in plan.corners:
         v = np.take_along_axis(xf, flat[:, None, :], 2) * ok[:, None, :]
         if offs is not None:
-            v = v * _weights(plan.frac, offs, a.dtype.type(1))[:, None, :]
+            v = v * _weights(mode, plan.frac, offs)[:, None, :]
         out = v if out is None else out + v
     r = make(out.astype(a.dtype, copy=False).reshape((n, c) + grid._data.shape[1:-1]))
     if needs_grad(input, grid):
@@ -303,9 +364,12 @@ def affine_grid(theta, size, align_corners=None):
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {nd + 1}] but got: [{th.shape[0]}, {nd + 1}].")
     base = _base_grid(size[2:], align_corners, th.dtype).reshape(-1, nd + 1)   # (P, nd+1)
+    xp = get_array_module(th)
+    if xp is not np:
+        base = xp.asarray(base)
     out_shape = (n,) + size[2:] + (nd,)
     return linear_map(theta,
-                      lambda t: np.matmul(base, t.swapaxes(1, 2)).reshape(out_shape),
-                      lambda g: np.matmul(g.reshape(n, -1, nd).swapaxes(1, 2), base),
+                      lambda t: xp.matmul(base, t.swapaxes(1, 2)).reshape(out_shape),
+                      lambda g: xp.matmul(g.reshape(n, -1, nd).swapaxes(1, 2), base),
                       "AffineGridGeneratorBackward0",
                       {"size": list(size), "align_corners": bool(align_corners)})

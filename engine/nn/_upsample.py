@@ -201,7 +201,11 @@ def _upsample(input, mode, output_size, scales, align_corners):
         output_size = [int(math.floor(s * f)) for s, f in zip(in_sizes, scales)]
     scales = scales if scales is not None else [None] * nd
     _check_sizes(in_sizes, output_size)
-    if a.dtype.kind != "f":
+    if a.dtype == np.uint8 and mode not in ("nearest", "nearest-exact"):
+        raise NotImplementedError(f"interpolate of uint8 input in mode '{mode}' is not "
+                                  "supported by engine (PyTorch's fixed-point uint8 kernel "
+                                  "rounds its own way); convert to float first")
+    if a.dtype.kind != "f" and a.dtype != np.uint8:
         raise NotImplementedError(f'"{_kernel_name(mode, nd)}" not implemented for '
                                   f"'{type_word(a.dtype)}'")
     dt = a.dtype.type

@@ -30,6 +30,13 @@ from ._pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # n
 from ._fold import fold, unfold  # noqa: F401
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401
 from ._conv3d import conv3d, conv_transpose3d  # noqa: F401
+from ._activation_more import (celu, celu_, glu, hardshrink, hardsigmoid, hardswish,  # noqa
+                               logsigmoid, mish, prelu, selu, selu_, softshrink, softsign,
+                               tanhshrink, threshold, threshold_)
+from ._loss_more import (cosine_embedding_loss, cosine_similarity, gaussian_nll_loss,  # noqa
+                         kl_div, margin_ranking_loss, multilabel_soft_margin_loss,
+                         pairwise_distance, poisson_nll_loss, soft_margin_loss,
+                         triplet_margin_loss)
 from ._pad import pad  # noqa: F401
 from . import _conv, _pool
 from ._conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
@@ -59,21 +66,10 @@ def tanh(input):
     return _ops.tanh(input)
 
 
-def logsigmoid(input):
-    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
-    return -softplus(-input)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``x / max(||x||_p, eps)`` along ``dim``."""
     denom = _ops.norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     return input / denom
-
-
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    n1 = _ops.norm(x1, 2, dim).clamp_min(eps)
-    n2 = _ops.norm(x2, 2, dim).clamp_min(eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
 
 
 def flatten(input, start_dim=0, end_dim=-1):

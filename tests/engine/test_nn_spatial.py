@@ -1,4 +1,5 @@
-"""pixel_shuffle / pixel_unshuffle / channel_shuffle, unfold / fold, grid_sample and
+"""pixel_shuffle / pixel_unshuffle / channel_shuffle, unfold / fold, grid_sample (bilinear,
+nearest, bicubic) and
 affine_grid (functions and layers) against torch: values, gradients, grad_fn DAGs, float32
 and float64, gradcheck, double backward (the node names of the gradient's graph too), reprs
 and error texts."""
@@ -77,6 +78,7 @@ def test_double_backward_graph_names(name, fn, shape):
 
 GRID = [(mode, pm, ac) for mode in ("bilinear", "nearest")
         for pm in ("zeros", "border", "reflection") for ac in (False, True)]
+BICUBIC = [("bicubic", pm, ac) for pm in ("zeros", "border", "reflection") for ac in (False, True)]
 
 
 def _grid_fn(mode, pm, ac):
@@ -84,7 +86,7 @@ def _grid_fn(mode, pm, ac):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("mode,pm,ac", GRID)
+@pytest.mark.parametrize("mode,pm,ac", GRID + BICUBIC)
 def test_grid_sample_2d_parity(mode, pm, ac, dtype):
     x, g = rng.standard_normal((2, 3, 4, 5)), rng.uniform(-1.6, 1.6, (2, 3, 2, 2))
     fn_parity(_grid_fn(mode, pm, ac), [x, g], dtype)
@@ -96,16 +98,17 @@ def test_grid_sample_3d_parity(mode, pm, ac):
     fn_parity(_grid_fn(mode, pm, ac), [x, g], np.float64)
 
 
-@pytest.mark.parametrize("mode,pm,ac", GRID[::2])
+@pytest.mark.parametrize("mode,pm,ac", GRID[::2] + BICUBIC[::2])
 def test_grid_sample_gradcheck(mode, pm, ac):
     x, g = rng.standard_normal((1, 2, 3, 4)), rng.uniform(-1.4, 1.4, (1, 2, 3, 2))
     gradcheck64(_grid_fn(mode, pm, ac), [x, g])
 
 
-@pytest.mark.parametrize("pm", ["zeros", "reflection"])
-def test_grid_sample_second_derivatives(pm):
+@pytest.mark.parametrize("mode,pm", [("bilinear", "zeros"), ("bilinear", "reflection"),
+                                     ("bicubic", "border")])
+def test_grid_sample_second_derivatives(mode, pm):
     x, g = rng.standard_normal((1, 2, 3, 4)), rng.uniform(-1.2, 1.2, (1, 2, 2, 2))
-    gradgrad_parity(_grid_fn("bilinear", pm, False), [x, g])
+    gradgrad_parity(_grid_fn(mode, pm, False), [x, g])
 
 
 def test_affine_grid_then_grid_sample_rotates_like_torch():

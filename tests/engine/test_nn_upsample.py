@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import engine
-from _fn_parity import fn_parity, gradcheck64, gradgrad_parity, module_parity_dtype
+from _fn_parity import fn_parity, gradcheck64, module_parity_dtype
 
 rng = np.random.default_rng(0)
 DTYPES = [np.float32, np.float64]
@@ -176,3 +176,20 @@ def test_integer_input_errors(mode, shape, name):
         x = T.ones(*shape, dtype=T.int32)
         with pytest.raises(NotImplementedError, match=f"\"{name}\" not implemented for 'Int'"):
             T.nn.functional.interpolate(x, size=3 if len(shape) == 3 else (3, 3), mode=mode)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("shape", [(1, 2, 7), (1, 2, 5, 6), (1, 1, 3, 2, 4)])
+def test_uint8_images_in_nearest_modes(mode, shape):
+    x = rng.integers(0, 256, shape).astype(np.uint8)
+    size = tuple(int(s * 1.7) for s in shape[2:])
+    outs = [F.interpolate(T.tensor(x), size=size, mode=mode).numpy()
+            for T, F in ((engine, engine.nn.functional), (torch, torch.nn.functional))]
+    assert outs[0].dtype == np.uint8
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_uint8_linear_modes_refused_plainly():
+    with pytest.raises(NotImplementedError, match="uint8 input in mode 'bilinear'"):
+        engine.nn.functional.interpolate(engine.ones(1, 1, 2, 2, dtype=engine.uint8),
+                                         scale_factor=2, mode="bilinear")

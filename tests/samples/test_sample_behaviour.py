@@ -316,6 +316,6 @@ def test_same_seed_same_run_other_seed_other_run(module, argv):
     main = importlib.import_module(f"samples.{module}").main
     first = quiet(main, *argv)
     again = quiet(main, *argv)
-    other = quiet(main, *argv, "--seed", "1")
+    other = quiet(main, *argv, "--seed", "7")
     assert first["loss"] == again["loss"]
     assert first["loss"] != other["loss"]

@@ -227,10 +227,13 @@ def col2im(cols, batch_last, c, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow):
         r0 = i * dh
         for j in range(kw):
             c0 = j * dw
-            dst = plane[:, :, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
-            src = c6[:, i, j]
+            # batch last: (C, oh, ow, N) slices, runs of N contiguous elements on both
+            # sides (through the (C, N, ...) transposes numpy would add element by element)
             if batch_last:
-                src = src.transpose(0, 3, 1, 2)
+                dst = out[:, r0:r0 + h_span:sh, c0:c0 + w_span:sw, :]
+            else:
+                dst = plane[:, :, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
+            src = c6[:, i, j]
             if disjoint:
                 dst[...] = src
             else:

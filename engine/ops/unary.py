@@ -211,7 +211,7 @@ def _zeros_like(a):
 def relu(input):
     a = input._data
     if type(a) is np.ndarray and a.dtype in _SAME_SIZE_INT:
-        r = np.maximum(a, _zeros_like(a))
+        r = run_blocks(np.maximum, a, _zeros_like(a), out=np.empty(a.shape, a.dtype))
     else:
         r = np.maximum(a, 0, dtype=a.dtype)
     return _unary(ReluBackward0, r, input, "result")

@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from ..backend import get_array_module
+from ..ops._parallel import matmul as parallel_matmul
 
 __all__ = ["conv_out_size", "batch_last_for", "to_layout", "from_layout", "im2col", "col2im",
            "grouped_mm", "scratch", "release"]
@@ -254,9 +255,7 @@ def grouped_mm(a, b, groups, trans_a=False, trans_b=False, out=None):
     if groups == 1:
         aa = a.T if trans_a else a
         bb = b.T if trans_b else b
-        if out is not None:
-            return xp.matmul(aa, bb, out=out)
-        return aa @ bb
+        return parallel_matmul(aa, bb, out=out)     # large ones over the engine's threads
     a3 = a.reshape(groups, a.shape[0] // groups, a.shape[1])
     b3 = b.reshape(groups, b.shape[0] // groups, b.shape[1])
     if trans_a:

@@ -230,16 +230,18 @@ def _result_dtype(ufunc, args):
 MATMUL_PARALLEL_MACS = 1 << 21
 
 
-def matmul(a, b):
-    """``a @ b`` for 2-D numpy arrays, cut by rows (or, for few rows, by columns) into one
-    GEMM per thread of the pool when the product is large enough to pay for it."""
+def matmul(a, b, out=None):
+    """``a @ b`` (into ``out`` if given) for 2-D numpy arrays, cut by rows (or, for few
+    rows, by columns) into one GEMM per thread of the pool when the product is large
+    enough to pay for it."""
     m, k = a.shape
     n = b.shape[1]
     t = _threads.get_num_threads()
     if t < 2 or m * n * k < MATMUL_PARALLEL_MACS or a.__class__ is not np.ndarray or \
             b.__class__ is not np.ndarray:
-        return a @ b
-    out = np.empty((m, n), dtype=np.result_type(a, b))
+        return a @ b if out is None else np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(a, b))
     by_rows = m >= n or m >= 8 * t
     bounds = split(m if by_rows else n, t)
 

@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from ..backend import get_array_module
+from ..ops._parallel import matmul as parallel_matmul
 
 __all__ = ["conv_out_size", "batch_last_for", "to_layout", "from_layout", "im2col", "col2im",
            "grouped_mm", "scratch", "release"]
@@ -227,10 +228,13 @@ def col2im(cols, batch_last, c, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow):
         r0 = i * dh
         for j in range(kw):
             c0 = j * dw
-            dst = plane[:, :, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
-            src = c6[:, i, j]
+            # batch last: (C, oh, ow, N) slices, runs of N contiguous elements on both
+            # sides (through the (C, N, ...) transposes numpy would add element by element)
             if batch_last:
-                src = src.transpose(0, 3, 1, 2)
+                dst = out[:, r0:r0 + h_span:sh, c0:c0 + w_span:sw, :]
+            else:
+                dst = plane[:, :, r0:r0 + h_span:sh, c0:c0 + w_span:sw]
+            src = c6[:, i, j]
             if disjoint:
                 dst[...] = src
             else:
@@ -251,9 +255,7 @@ def grouped_mm(a, b, groups, trans_a=False, trans_b=False, out=None):
     if groups == 1:
         aa = a.T if trans_a else a
         bb = b.T if trans_b else b
-        if out is not None:
-            return xp.matmul(aa, bb, out=out)
-        return aa @ bb
+        return parallel_matmul(aa, bb, out=out)     # large ones over the engine's threads
     a3 = a.reshape(groups, a.shape[0] // groups, a.shape[1])
     b3 = b.reshape(groups, b.shape[0] // groups, b.shape[1])
     if trans_a:

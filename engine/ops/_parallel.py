@@ -223,3 +223,35 @@ def _result_dtype(ufunc, args):
     probe = [x.reshape(-1)[:1] if isinstance(x, np.ndarray) and x.ndim else x for x in args]
     with np.errstate(all="ignore"):
         return ufunc(*probe).dtype
+
+
+#: Multiply-adds from which a 2-D product is cut over the pool's threads (BLAS itself has
+#: one thread: see engine/threads.py); below it one GEMM is quicker than waking a thread.
+MATMUL_PARALLEL_MACS = 1 << 21
+
+
+def matmul(a, b, out=None):
+    """``a @ b`` (into ``out`` if given) for 2-D numpy arrays, cut by rows (or, for few
+    rows, by columns) into one GEMM per thread of the pool when the product is large
+    enough to pay for it."""
+    m, k = a.shape
+    n = b.shape[1]
+    t = _threads.get_num_threads()
+    if t < 2 or m * n * k < MATMUL_PARALLEL_MACS or a.__class__ is not np.ndarray or \
+            b.__class__ is not np.ndarray:
+        return a @ b if out is None else np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(a, b))
+    by_rows = m >= n or m >= 8 * t
+    bounds = split(m if by_rows else n, t)
+
+    def task(i):
+        lo, hi = bounds[i], bounds[i + 1]
+        if by_rows:
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+        else:
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+
+    parallel_for(task, len(bounds) - 1)
+    return out
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import Node, SavedTensor, check_same_device, into_out, link, make, needs_grad
+from ._parallel import matmul as _parallel_matmul
 from ..tensor import Tensor
 
 
@@ -49,13 +50,22 @@ class MmBackward0(Node):
         return ga, gb
 
 
+def _mm_array(a, b):
+    """``a @ b`` for 2-D arrays. An inner size of 1 (the weight gradient at batch 1) is an
+    outer product: numpy's matmul takes 18x longer over it than ``multiply`` (54 vs 3 us
+    for 400x1 @ 1x120), with the same bits (one product per element)."""
+    if a.shape[1] == 1 and a.shape[0] > 1 and b.shape[1] > 1 and a.dtype == b.dtype:
+        return a * b
+    return _parallel_matmul(a, b)       # large products spread over the engine's threads
+
+
 def mm(input, mat2, *, out=None):
     if out is not None:
         return into_out(out, "mm", mm, input, mat2)
     a, b = input._data, mat2._data
     _check_mm(a, b, "mm")
     _check_dtypes(input, mat2, "mm")
-    r = make(a @ b)
+    r = make(_mm_array(a, b))
     if needs_grad(input, mat2):
         n = MmBackward0()
         n.self_ = SavedTensor(input) if mat2._requires_grad else None
@@ -86,7 +96,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     a, b = mat1._data, mat2._data
     _check_mm(a, b)
     _check_dtypes(mat1, mat2, "addmm")
-    prod = a @ b
+    prod = _mm_array(a, b)
     if alpha != 1:
         prod *= alpha
     bias = input._data if beta == 1 else input._data * beta

@@ -49,7 +49,12 @@ class Adagrad(Optimizer):
                     d = d + wd * x
                 clr = lr / (1 + (step - 1) * lr_decay)
                 acc = st["sum"]._data
-                acc += d * d
-                x -= clr * (d / (np.sqrt(acc) + eps))
+                t = np.multiply(d, d, out=np.empty_like(acc))  # one scratch array, in place
+                acc += t
+                np.sqrt(acc, out=t)
+                t += eps
+                np.divide(d, t, out=t)
+                t *= clr
+                x -= t
                 p._vc[0] += 1
         return loss

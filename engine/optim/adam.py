@@ -65,19 +65,28 @@ class Adam(Optimizer):
                     else:
                         d = d + wd * x
                 m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                m += (d - m) * (1 - b1)          # lerp_(grad, 1 - beta1)
+                # in place through one scratch array (the same operations, in the same
+                # order, as the textbook expressions: the same bits, a third of the traffic)
+                t = np.subtract(d, m, out=np.empty_like(m))
+                t *= 1 - b1
+                m += t                           # lerp_(grad, 1 - beta1)
                 v *= b2
-                v += (1 - b2) * (d * d)
+                np.multiply(d, d, out=t)
+                t *= 1 - b2
+                v += t
                 bc1 = 1 - b1 ** step
                 bc2_sqrt = math.sqrt(1 - b2 ** step)
                 if amsgrad:
                     vmax = st["max_exp_avg_sq"]._data
                     np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax) / bc2_sqrt
+                    np.sqrt(vmax, out=t)
                 else:
-                    denom = np.sqrt(v) / bc2_sqrt
-                denom += eps
-                x -= (lr / bc1) * (m / denom)
+                    np.sqrt(v, out=t)
+                t /= bc2_sqrt
+                t += eps                         # denom
+                np.divide(m, t, out=t)
+                t *= lr / bc1
+                x -= t
                 p._vc[0] += 1
                 for k in ("exp_avg", "exp_avg_sq", "step"):
                     st[k]._vc[0] += 1

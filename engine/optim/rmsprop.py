@@ -50,20 +50,28 @@ class RMSprop(Optimizer):
                     d = d + wd * x
                 sq = st["square_avg"]._data
                 sq *= alpha
-                sq += (1 - alpha) * (d * d)
+                t = np.multiply(d, d, out=np.empty_like(sq))   # one scratch array, in place
+                t *= 1 - alpha
+                sq += t
                 if centered:
                     ga = st["grad_avg"]._data
-                    ga += (d - ga) * (1 - alpha)
-                    avg = np.sqrt(sq - ga * ga)
+                    np.subtract(d, ga, out=t)
+                    t *= 1 - alpha
+                    ga += t
+                    np.multiply(ga, ga, out=t)
+                    np.subtract(sq, t, out=t)
+                    np.sqrt(t, out=t)
                 else:
-                    avg = np.sqrt(sq)
-                avg += eps
+                    np.sqrt(sq, out=t)
+                t += eps                                       # avg
+                np.divide(d, t, out=t)
                 if mom > 0:
                     buf = st["momentum_buffer"]._data
                     buf *= mom
-                    buf += d / avg
-                    x -= lr * buf
+                    buf += t
+                    np.multiply(buf, lr, out=t)
                 else:
-                    x -= lr * (d / avg)
+                    t *= lr
+                x -= t
                 p._vc[0] += 1
         return loss

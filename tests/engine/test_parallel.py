@@ -165,3 +165,19 @@ def test_a_forked_child_gets_a_working_pool(two_threads):
     r = subprocess.run([sys.executable, "-c", code], timeout=60,
                        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert r.returncode == 0
+
+
+@pytest.mark.parametrize("shape", [(37, 20, 9), (3, 20, 41)], ids=["by rows", "by columns"])
+def test_matmul_cut_over_threads_equals_one_gemm(two_threads, monkeypatch, shape):
+    monkeypatch.setattr(_parallel, "MATMUL_PARALLEL_MACS", 0)
+    m, k, n = shape
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    np.testing.assert_allclose(_parallel.matmul(a, b), a @ b, rtol=1e-6, atol=1e-6)
+    ea, eb = engine.tensor(a, requires_grad=True), engine.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ea @ eb).square().sum().backward()
+    (ta @ tb).square().sum().backward()
+    np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-5, atol=1e-5)
